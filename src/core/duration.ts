@@ -1,0 +1,15 @@
+import { UsageError } from './errors.js';
+
+const unitMs: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Parses `500ms`, `5s`, `2m`, `1h` or a bare number of seconds into milliseconds. */
+export function parseDuration(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  const amount = match?.[1];
+  if (amount === undefined) {
+    throw new UsageError(`invalid duration "${text}": use a number with ms, s, m or h, e.g. 5s or 500ms`);
+  }
+  const ms = Number(amount) * (unitMs[match?.[2] ?? 's'] ?? 1000);
+  if (ms <= 0 || !Number.isFinite(ms)) throw new UsageError(`invalid duration "${text}": must be positive`);
+  return Math.round(ms);
+}

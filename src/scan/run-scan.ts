@@ -1,0 +1,286 @@
+import { isIP } from 'node:net';
+import { ScopeError } from '../core/errors.js';
+import { fingerprint } from '../core/fingerprint.js';
+import { formatHostPort, parseTarget, type TargetSpec } from '../core/parse-target.js';
+import type { Protocol } from '../core/protocol.js';
+import { sanitizeText } from '../core/redact.js';
+import type { ScanReport, TargetReport } from '../core/scan-report.js';
+import { storeSeverity } from '../core/severity.js';
+import { toolVersion } from '../core/version.js';
+import type { ProbeContext, ProbeResult, ProbeTarget } from '../connectors/connector.js';
+import { connectors, detectionOrder } from '../connectors/registry.js';
+import { expandTargets } from './expand-targets.js';
+import { Scope } from './scope.js';
+
+export interface ScanProgress {
+  done: number;
+  total: number;
+  /** The endpoint just finished, as it will be reported. */
+  target: string;
+}
+
+export interface ScanOptions {
+  /** Target strings (DESIGN.md grammar). */
+  targets: readonly string[];
+  /** HOST, IP or CIDR never to contact. */
+  excludes?: readonly string[];
+  /** Endpoints probed at once. */
+  concurrency?: number;
+  /** Per endpoint: every probe of it ends within this (plus a small grace for teardown). */
+  timeoutMs?: number;
+  /** Cap on addresses a CIDR or the whole target list may expand to. */
+  maxHosts?: number;
+  /** Cap on bytes read in one response from a target. */
+  maxBytes?: number;
+  onProgress?: (progress: ScanProgress) => void;
+  /** One-line notes for stderr (excluded targets, skipped addresses). */
+  onNote?: (message: string) => void;
+}
+
+export const scanDefaults = {
+  concurrency: 16,
+  timeoutMs: 10_000,
+  maxHosts: 4096,
+  maxBytes: 8 * 1024 * 1024,
+} as const;
+
+// A connector that ignores its AbortSignal still cannot hold a target past its timeout.
+const teardownGraceMs = 500;
+
+/** One port of one host, probed with one or several candidate protocols. */
+interface Endpoint {
+  display: string;
+  spec: TargetSpec;
+  host: string;
+  port: number;
+  candidates: readonly Protocol[];
+  /** Reported even when unreachable: the user named this endpoint. */
+  named: boolean;
+}
+
+function planEndpoints(spec: TargetSpec, host: string, protocol: Protocol | undefined): Endpoint[] {
+  const base = { spec, host };
+  if (protocol !== undefined) {
+    const port = spec.port ?? connectors[protocol].defaultPorts[0] ?? 0;
+    return [{ ...base, display: spec.display, port, candidates: [protocol], named: true }];
+  }
+  if (spec.port !== undefined) {
+    const display = spec.prefixLength === undefined ? spec.display : formatHostPort(host, spec.port);
+    return [
+      {
+        ...base,
+        display,
+        port: spec.port,
+        candidates: detectionOrder,
+        named: spec.prefixLength === undefined,
+      },
+    ];
+  }
+  const byPort = new Map<number, Protocol[]>();
+  for (const candidate of detectionOrder) {
+    for (const port of connectors[candidate].defaultPorts)
+      byPort.set(port, [...(byPort.get(port) ?? []), candidate]);
+  }
+  return [...byPort].map(([port, candidates]) => ({
+    ...base,
+    display: formatHostPort(host, port),
+    port,
+    candidates,
+    named: false,
+  }));
+}
+
+// Open and auth-required are conclusive; then an answer that identified the server; then "speaks
+// something else" (more telling than a timeout); then errors; unreachable last.
+function resultRank(result: ProbeResult): number {
+  switch (result.status) {
+    case 'open':
+      return 0;
+    case 'auth-required':
+      return 1;
+    case 'error':
+      return result.server === undefined ? 4 : 2;
+    case 'other-protocol':
+      return 3;
+    case 'unreachable':
+      return 5;
+  }
+}
+
+async function probeWithDeadline(
+  protocol: Protocol,
+  target: ProbeTarget,
+  ctx: ProbeContext,
+): Promise<ProbeResult> {
+  let timer: NodeJS.Timeout | undefined;
+  const hardStop = new Promise<ProbeResult>((resolve) => {
+    timer = setTimeout(() => {
+      resolve({ status: 'error', detail: `no complete answer within ${ctx.timeoutMs / 1000} s` });
+    }, ctx.timeoutMs + teardownGraceMs);
+  });
+  try {
+    return await Promise.race([
+      connectors[protocol].probe(target, ctx).catch((error: unknown) => ({
+        status: 'error' as const,
+        detail: sanitizeText(`internal error in ${protocol} connector: ${String(error)}`),
+      })),
+      hardStop,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function toReport(
+  endpoint: Endpoint,
+  protocol: Protocol | 'unknown',
+  result: ProbeResult,
+  durationMs: number,
+): TargetReport {
+  const records = result.size?.records;
+  return {
+    target: endpoint.display,
+    protocol,
+    status: result.status,
+    detail: sanitizeText(result.detail, 300),
+    ...(result.server ? { server: result.server } : {}),
+    ...(result.size ? { size: result.size } : {}),
+    indicators: result.indicators ?? [],
+    collections: result.collections ?? [],
+    fields: [],
+    subjects: { total: 0, byCategory: {} },
+    severity: storeSeverity({
+      status: result.status,
+      subjects: { total: 0, byCategory: {} },
+      ...(records === undefined ? {} : { records }),
+      classified: false,
+    }),
+    fingerprint: fingerprint(protocol, endpoint.host.toLowerCase(), endpoint.port, endpoint.spec.path),
+    durationMs,
+  };
+}
+
+async function probeEndpoint(
+  endpoint: Endpoint,
+  scope: Scope,
+  options: Required<Pick<ScanOptions, 'timeoutMs' | 'maxBytes'>>,
+): Promise<TargetReport | undefined> {
+  const started = performance.now();
+  const signal = AbortSignal.timeout(options.timeoutMs);
+  const ctx: ProbeContext = {
+    signal,
+    timeoutMs: options.timeoutMs,
+    maxBytes: options.maxBytes,
+    checkScope: (host, port) => scope.check(host, port),
+  };
+  const single = endpoint.candidates.length === 1 ? endpoint.candidates[0] : undefined;
+  try {
+    await scope.check(endpoint.host, endpoint.port);
+  } catch (error) {
+    if (!(error instanceof ScopeError)) throw error;
+    const result: ProbeResult = { status: 'unreachable', detail: error.message };
+    return endpoint.named
+      ? toReport(endpoint, single ?? 'unknown', result, performance.now() - started)
+      : undefined;
+  }
+  const { spec } = endpoint;
+  const results = await Promise.all(
+    endpoint.candidates.map(async (protocol) => {
+      const target: ProbeTarget = { protocol, host: endpoint.host, port: endpoint.port };
+      if (spec.path !== undefined) target.path = spec.path;
+      if (spec.username !== undefined) target.username = spec.username;
+      if (spec.password !== undefined) target.password = spec.password;
+      return { protocol, result: await probeWithDeadline(protocol, target, ctx) };
+    }),
+  );
+  // detectionOrder breaks ties because candidates are listed in it.
+  const best = results.reduce((a, b) => (resultRank(b.result) < resultRank(a.result) ? b : a));
+  const durationMs = Math.round(performance.now() - started);
+  if (best.result.status === 'unreachable' && !endpoint.named) return undefined;
+  if (single !== undefined) return toReport(endpoint, single, best.result, durationMs);
+  if (best.result.status === 'other-protocol' || (best.result.status === 'error' && !best.result.server)) {
+    const detail =
+      best.result.status === 'other-protocol'
+        ? `answers, but speaks none of ${endpoint.candidates.join(', ')}`
+        : best.result.detail;
+    return toReport(endpoint, 'unknown', { status: best.result.status, detail }, durationMs);
+  }
+  return toReport(endpoint, best.protocol, best.result, durationMs);
+}
+
+/** Runs `worker` over `items` with at most `limit` at once, keeping input order in the output. */
+async function mapPool<T, R>(
+  items: readonly T[],
+  limit: number,
+  worker: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      out[index] = await worker(items[index] as T);
+    }
+  });
+  await Promise.all(lanes);
+  return out;
+}
+
+/**
+ * One scan: parse and scope the targets, probe every endpoint with bounded concurrency, and build
+ * the report of DESIGN.md's JSON contract. Throws `UsageError` for bad targets before any packet.
+ */
+export async function runScan(options: ScanOptions): Promise<ScanReport> {
+  const startedAt = new Date().toISOString();
+  const timeoutMs = options.timeoutMs ?? scanDefaults.timeoutMs;
+  const maxBytes = options.maxBytes ?? scanDefaults.maxBytes;
+  const specs = options.targets.map((t) => parseTarget(t));
+  const scope = new Scope(specs, options.excludes ?? []);
+  const { plans, excluded } = expandTargets(specs, {
+    maxHosts: options.maxHosts ?? scanDefaults.maxHosts,
+    isExcluded: (address) => scope.isExcludedAddress(address),
+  });
+  if (excluded > 0) options.onNote?.(`${excluded} address(es) left out by --exclude`);
+  const endpoints = plans.flatMap((plan) => planEndpoints(plan.spec, plan.host, plan.protocol));
+  let done = 0;
+  const reports = await mapPool(
+    endpoints,
+    options.concurrency ?? scanDefaults.concurrency,
+    async (endpoint) => {
+      const report = await probeEndpoint(endpoint, scope, { timeoutMs, maxBytes });
+      done++;
+      options.onProgress?.({ done, total: endpoints.length, target: endpoint.display });
+      return report;
+    },
+  );
+  const targets = reports.filter((r): r is TargetReport => r !== undefined);
+  // A bare host (not a CIDR) on which nothing answered is still reported, once.
+  for (const plan of plans) {
+    if (!plan.discover || plan.spec.prefixLength !== undefined || plan.spec.port !== undefined) continue;
+    const prefix = isIP(plan.host) === 6 ? `[${plan.host}]:` : `${plan.host}:`;
+    if (targets.some((t) => t.target.startsWith(prefix))) continue;
+    const ports = [...new Set(detectionOrder.flatMap((p) => connectors[p].defaultPorts))].join(', ');
+    targets.push(
+      toReport(
+        {
+          display: plan.spec.display,
+          spec: plan.spec,
+          host: plan.host,
+          port: 0,
+          candidates: [],
+          named: true,
+        },
+        'unknown',
+        { status: 'unreachable', detail: `no known service answered on ports ${ports}` },
+        0,
+      ),
+    );
+  }
+  return {
+    schemaVersion: 1,
+    tool: { name: 'leakwatch', version: toolVersion },
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    targets,
+  };
+}

@@ -4,7 +4,7 @@ import { fingerprint } from '../core/fingerprint.js';
 import { formatHostPort, parseTarget, type TargetSpec } from '../core/parse-target.js';
 import type { Protocol } from '../core/protocol.js';
 import { sanitizeText } from '../core/redact.js';
-import type { ScanReport, TargetReport } from '../core/scan-report.js';
+import type { ScanReport, ServerInfo, TargetReport } from '../core/scan-report.js';
 import { storeSeverity } from '../core/severity.js';
 import { toolVersion } from '../core/version.js';
 import type { ProbeContext, ProbeResult, ProbeTarget } from '../connectors/connector.js';
@@ -46,6 +46,8 @@ export const scanDefaults = {
 
 // A connector that ignores its AbortSignal still cannot hold a target past its timeout.
 const teardownGraceMs = 500;
+// After one candidate of a bare host:port answered conclusively, how long the others may finish.
+const conclusiveGraceMs = 300;
 
 /** One port of one host, probed with one or several candidate protocols. */
 interface Endpoint {
@@ -131,6 +133,11 @@ async function probeWithDeadline(
   }
 }
 
+function sanitizeServer(server: ServerInfo): ServerInfo {
+  const product = sanitizeText(server.product, 40);
+  return server.version === undefined ? { product } : { product, version: sanitizeText(server.version, 60) };
+}
+
 function toReport(
   endpoint: Endpoint,
   protocol: Protocol | 'unknown',
@@ -143,10 +150,11 @@ function toReport(
     protocol,
     status: result.status,
     detail: sanitizeText(result.detail, 300),
-    ...(result.server ? { server: result.server } : {}),
+    ...(result.server ? { server: sanitizeServer(result.server) } : {}),
     ...(result.size ? { size: result.size } : {}),
     indicators: result.indicators ?? [],
-    collections: result.collections ?? [],
+    // Names come from the target: hostile until cleaned, here, once for every connector and format.
+    collections: (result.collections ?? []).map((c) => ({ ...c, name: sanitizeText(c.name, 200) })),
     fields: [],
     subjects: { total: 0, byCategory: {} },
     severity: storeSeverity({
@@ -166,7 +174,9 @@ async function probeEndpoint(
   options: Required<Pick<ScanOptions, 'timeoutMs' | 'maxBytes'>>,
 ): Promise<TargetReport | undefined> {
   const started = performance.now();
-  const signal = AbortSignal.timeout(options.timeoutMs);
+  // Candidates stop at the deadline, or soon after another candidate gave a conclusive answer.
+  const settled = new AbortController();
+  const signal = AbortSignal.any([AbortSignal.timeout(options.timeoutMs), settled.signal]);
   const ctx: ProbeContext = {
     signal,
     timeoutMs: options.timeoutMs,
@@ -190,7 +200,16 @@ async function probeEndpoint(
       if (spec.path !== undefined) target.path = spec.path;
       if (spec.username !== undefined) target.username = spec.username;
       if (spec.password !== undefined) target.password = spec.password;
-      return { protocol, result: await probeWithDeadline(protocol, target, ctx) };
+      const result = await probeWithDeadline(protocol, target, ctx);
+      if (resultRank(result) <= 1 && !settled.signal.aborted) {
+        // A protocol that waits for the server to speak first (MySQL) would otherwise sit out the
+        // whole timeout on a Redis port. The grace lets a more specific protocol on the same port
+        // (Elasticsearch over HTTP) finish too.
+        setTimeout(() => {
+          settled.abort();
+        }, conclusiveGraceMs).unref();
+      }
+      return { protocol, result };
     }),
   );
   // detectionOrder breaks ties because candidates are listed in it.

@@ -1,0 +1,47 @@
+import { InvalidArgumentError } from '@commander-js/extra-typings';
+import { parseDuration } from '../core/duration.js';
+import { UsageError } from '../core/errors.js';
+import { severities, type Severity } from '../core/scan-report.js';
+import { reportFormats, type ReportFormat } from '../report/report-writer.js';
+
+// Commander prints InvalidArgumentError with the option's name and exits 2 through our handler.
+
+export function parseFormat(value: string): ReportFormat {
+  if ((reportFormats as readonly string[]).includes(value)) return value as ReportFormat;
+  throw new InvalidArgumentError(`use one of ${reportFormats.join(', ')}`);
+}
+
+export function parseFailOn(value: string): Severity | 'none' {
+  if (value === 'none' || (severities as readonly string[]).includes(value))
+    return value as Severity | 'none';
+  throw new InvalidArgumentError(`use one of ${severities.join(', ')}, none`);
+}
+
+export function parsePositiveInt(max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n < 1 || n > max)
+      throw new InvalidArgumentError(`use a whole number from 1 to ${max}`);
+    return n;
+  };
+}
+
+export function parseDurationOption(value: string): number {
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    if (error instanceof UsageError) throw new InvalidArgumentError('use e.g. 5s, 500ms or 2m');
+    throw error;
+  }
+}
+
+/** `--exclude a,b --exclude c` → `['a', 'b', 'c']`. */
+export function collectList(value: string, previous: string[] | undefined): string[] {
+  return [
+    ...(previous ?? []),
+    ...value
+      .split(',')
+      .map((v) => v.trim())
+      .filter((v) => v !== ''),
+  ];
+}

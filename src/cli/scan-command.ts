@@ -1,0 +1,123 @@
+import { Command, Option, type CommandUnknownOpts } from '@commander-js/extra-typings';
+import { UsageError } from '../core/errors.js';
+import { isAtLeast } from '../core/severity.js';
+import { summarizeReport } from '../report/summarize-report.js';
+import { writers } from '../report/writers.js';
+import { runScan, scanDefaults } from '../scan/run-scan.js';
+import { exitCodes } from './exit-codes.js';
+import {
+  collectList,
+  parseDurationOption,
+  parseFailOn,
+  parseFormat,
+  parsePositiveInt,
+} from './parse-options.js';
+import { createProgressReporter } from './progress-reporter.js';
+import { readTargetList } from './read-target-list.js';
+import { writeOutput } from './write-output.js';
+
+const examples = `
+Targets:
+  PROTOCOL://[user[:password]@]host[:port][/path]   one protocol (postgres, mysql, redis, mqtt,
+                                                     elasticsearch|opensearch, http, https)
+  host | host:port | [v6]:port                       try every known protocol (default ports, or that port)
+  127.0.0.0/28                                       every address of a network (see --max-hosts)
+  Credentials are used only when you name them, and never printed.
+
+Examples:
+  $ leakwatch scan 127.0.0.1                         what answers on this machine's default ports
+  $ leakwatch scan redis://127.0.0.1 postgres://127.0.0.1:5433/app
+  $ leakwatch scan --targets fleet.txt --format sarif --output leakwatch.sarif
+  $ leakwatch scan 127.0.0.0/28 --exclude 127.0.0.5 --format json | jq '.targets[] | select(.status=="open")'
+
+Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage error, 3 internal error.
+Scan only what you are authorised to.`;
+
+export interface CommandResult {
+  exitCode: number;
+}
+
+/** `leakwatch scan`: probes targets and writes a report; `result.exitCode` says how it went. */
+export function scanCommand(result: CommandResult): CommandUnknownOpts {
+  return new Command('scan')
+    .summary('find data stores that answer without credentials, and size them')
+    .description(
+      'Probe every target read-only and report, per store: whether an anonymous client can read it ' +
+        '(open, auth-required, unreachable, other-protocol, error), the server and version, and how ' +
+        'much it holds (collections, records, bytes).',
+    )
+    .argument('[targets...]', 'targets to scan (see below)')
+    .option('--targets <file>', 'read targets from FILE, one per line (# comments; - for stdin)')
+    .option('-f, --format <format>', 'table, json, jsonl, sarif or markdown', parseFormat, 'table' as const)
+    .option('-o, --output <file>', 'write the report to FILE instead of stdout')
+    .option(
+      '--fail-on <severity>',
+      'exit 1 when a store is at or above: critical, high, medium, low, info, none',
+      parseFailOn,
+      'high' as const,
+    )
+    .option(
+      '-c, --concurrency <n>',
+      'endpoints probed at once',
+      parsePositiveInt(1024),
+      scanDefaults.concurrency,
+    )
+    .addOption(
+      new Option('-t, --timeout <duration>', 'time allowed per endpoint, e.g. 5s or 500ms')
+        .argParser(parseDurationOption)
+        .default(scanDefaults.timeoutMs, `${scanDefaults.timeoutMs / 1000}s`),
+    )
+    .option(
+      '--exclude <host|cidr...>',
+      'never contact these hosts or networks (repeatable, comma-separated)',
+      collectList,
+    )
+    .option(
+      '--max-hosts <n>',
+      'refuse target lists or networks with more addresses',
+      parsePositiveInt(1 << 24),
+      scanDefaults.maxHosts,
+    )
+    .option('-q, --quiet', 'no progress bar or summary on stderr')
+    .addHelpText('after', examples)
+    .action(async (positional, options) => {
+      const targets = [...positional];
+      if (options.targets !== undefined) targets.push(...(await readTargetList(options.targets)));
+      if (targets.length === 0) {
+        throw new UsageError('no targets: name some (e.g. leakwatch scan 127.0.0.1) or use --targets FILE');
+      }
+      const progress = createProgressReporter(options.quiet !== true);
+      const started = performance.now();
+      let report;
+      try {
+        report = await runScan({
+          targets,
+          excludes: options.exclude ?? [],
+          concurrency: options.concurrency,
+          timeoutMs: options.timeout,
+          maxHosts: options.maxHosts,
+          onProgress: (p) => {
+            progress.update(p);
+          },
+          onNote: (message) => {
+            if (options.quiet !== true) process.stderr.write(`leakwatch: ${message}\n`);
+          },
+        });
+      } finally {
+        progress.stop();
+      }
+      const color =
+        options.output === undefined && process.stdout.isTTY && !('NO_COLOR' in process.env);
+      const text = writers[options.format].write(report, { color });
+      if (options.output === undefined) process.stdout.write(text);
+      else await writeOutput(options.output, text);
+      if (options.quiet !== true) {
+        const seconds = ((performance.now() - started) / 1000).toFixed(1);
+        const where = options.output === undefined ? '' : `; report written to ${options.output}`;
+        process.stderr.write(`leakwatch: ${summarizeReport(report)} in ${seconds} s${where}\n`);
+      }
+      const failOn = options.failOn;
+      const failing = failOn !== 'none' && report.targets.some((t) => isAtLeast(t.severity, failOn));
+      result.exitCode = failing ? exitCodes.findings : exitCodes.ok;
+    });
+}

@@ -1,0 +1,67 @@
+import Table from 'cli-table3';
+import pc from 'picocolors';
+import { sanitizeText } from '../core/redact.js';
+import type { ProbeStatus, Severity, TargetReport } from '../core/scan-report.js';
+import { formatBytes, formatCount } from './format-size.js';
+import type { ReportWriter } from './report-writer.js';
+import { summarizeReport } from './summarize-report.js';
+
+type Paint = (text: string) => string;
+
+const statusPaint: Record<ProbeStatus, Paint> = {
+  open: (t) => pc.bold(pc.red(t)),
+  'auth-required': pc.green,
+  unreachable: pc.dim,
+  'other-protocol': pc.dim,
+  error: pc.yellow,
+};
+
+const severityPaint: Record<Severity, Paint> = {
+  critical: (t) => pc.bold(pc.magenta(t)),
+  high: pc.red,
+  medium: pc.yellow,
+  low: pc.cyan,
+  info: pc.dim,
+};
+
+function server(target: TargetReport): string {
+  if (!target.server) return '';
+  return sanitizeText(`${target.server.product} ${target.server.version ?? ''}`, 40);
+}
+
+/** A terminal table, one row per target, then a summary line. */
+export const tableWriter: ReportWriter = {
+  write(report, options) {
+    const paint = (fn: Paint, text: string): string => (options.color ? fn(text) : text);
+    const table = new Table({
+      head: [
+        'TARGET',
+        'PROTOCOL',
+        'STATUS',
+        'SEVERITY',
+        'SERVER',
+        'COLLECTIONS',
+        'RECORDS',
+        'SIZE',
+        'DETAIL',
+      ],
+      style: { head: options.color ? ['bold'] : [], border: options.color ? ['grey'] : [] },
+      wordWrap: true,
+      colWidths: [null, null, null, null, null, null, null, null, 48],
+    });
+    for (const target of report.targets) {
+      table.push([
+        sanitizeText(target.target, 60),
+        target.protocol,
+        paint(statusPaint[target.status], target.status),
+        paint(severityPaint[target.severity], target.severity),
+        server(target),
+        formatCount(target.size?.collections),
+        formatCount(target.size?.records, target.size?.approximate === true),
+        formatBytes(target.size?.bytes),
+        sanitizeText(target.detail, 140),
+      ]);
+    }
+    return `${table.toString()}\n${summarizeReport(report)}\n`;
+  },
+};

@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import type { ScanReport } from '../core/scan-report.js';
+import { expectValidReport } from '../../test/report-schema.js';
+import { expectValidSarif } from '../../test/sarif-schema.js';
+import { reportFormats } from './report-writer.js';
+import { writers } from './writers.js';
+
+const report: ScanReport = {
+  schemaVersion: 1,
+  tool: { name: 'leakwatch', version: '0.1.0' },
+  startedAt: '2026-11-21T10:00:00.000Z',
+  finishedAt: '2026-11-21T10:00:02.000Z',
+  targets: [
+    {
+      target: 'elasticsearch://127.0.0.1:9200',
+      protocol: 'elasticsearch',
+      status: 'open',
+      detail: '_cat/indices readable without credentials',
+      server: { product: 'elasticsearch', version: '7.4.0' },
+      size: { collections: 2, records: 2_400_000, bytes: 51_234_567 },
+      indicators: [],
+      collections: [
+        { name: 'users|<script>alert(1)</script>', records: 2_399_000, bytes: 50_000_000 },
+        { name: 'devices', records: 1000 },
+      ],
+      fields: [],
+      subjects: { total: 0, byCategory: {} },
+      severity: 'medium',
+      fingerprint: '0123456789abcdef0123456789abcdef',
+      durationMs: 12,
+    },
+    {
+      target: 'redis://127.0.0.1:6380',
+      protocol: 'redis',
+      status: 'auth-required',
+      detail: 'redis requires a password (NOAUTH Authentication required.)',
+      indicators: [],
+      collections: [],
+      fields: [],
+      subjects: { total: 0, byCategory: {} },
+      severity: 'info',
+      fingerprint: 'fedcba9876543210fedcba9876543210',
+    },
+  ],
+};
+
+describe('report writers', () => {
+  it('has a writer for every format', () => {
+    expect(Object.keys(writers).sort()).toEqual([...reportFormats].sort());
+  });
+
+  it('json is the contract of DESIGN.md', () => {
+    const parsed: unknown = JSON.parse(writers.json.write(report, { color: false }));
+    expectValidReport(parsed);
+    expect(parsed).toEqual(report);
+  });
+
+  it('jsonl has one parseable target per line', () => {
+    const lines = writers.jsonl.write(report, { color: false }).trimEnd().split('\n');
+    expect(lines).toHaveLength(2);
+    const first = JSON.parse(lines[0] ?? '') as Record<string, unknown>;
+    expect(first.schemaVersion).toBe(1);
+    expect(first.target).toBe('elasticsearch://127.0.0.1:9200');
+    expect(first.status).toBe('open');
+  });
+
+  it('the SARIF check rejects what is not SARIF', () => {
+    expect(() => {
+      expectValidSarif({ version: '3.0', runs: 'none' });
+    }).toThrow();
+  });
+
+  it('sarif is valid SARIF 2.1.0 with one result per open store', () => {
+    const log = JSON.parse(writers.sarif.write(report, { color: false })) as {
+      runs: { results: { ruleId: string; level: string; partialFingerprints: Record<string, string> }[] }[];
+    };
+    expectValidSarif(log);
+    const results = log.runs[0]?.results ?? [];
+    expect(results).toHaveLength(1);
+    expect(results[0]?.ruleId).toBe('LW001');
+    expect(results[0]?.level).toBe('warning');
+    expect(results[0]?.partialFingerprints['leakwatch/v1']).toBe('0123456789abcdef0123456789abcdef');
+  });
+
+  it('markdown escapes what a target could use to inject markup', () => {
+    const text = writers.markdown.write(report, { color: false });
+    expect(text).not.toContain('<script>');
+    expect(text).toContain('users\\|\\<script\\>');
+    expect(text).toContain('| elasticsearch://127.0.0.1:9200 | elasticsearch | **open** | medium |');
+    expect(text).toContain('2,399,000');
+  });
+
+  it('table lists every target with human sizes, and no colour codes unless asked', () => {
+    const plain = writers.table.write(report, { color: false });
+    expect(plain).toContain('elasticsearch://127.0.0.1:9200');
+    expect(plain).toContain('2,400,000');
+    expect(plain).toContain('48.9 MiB');
+    expect(plain).toContain('2 targets: 1 open, 1 auth-required');
+    expect(plain).not.toContain('\u001b[');
+  });
+});

@@ -106,8 +106,7 @@ export function scanCommand(result: CommandResult): CommandUnknownOpts {
       } finally {
         progress.stop();
       }
-      const color =
-        options.output === undefined && process.stdout.isTTY && !('NO_COLOR' in process.env);
+      const color = options.output === undefined && process.stdout.isTTY && !('NO_COLOR' in process.env);
       const text = writers[options.format].write(report, { color });
       if (options.output === undefined) process.stdout.write(text);
       else await writeOutput(options.output, text);

@@ -1,12 +1,212 @@
-import type { Connector } from './connector.js';
+import { formatHostPort } from '../core/parse-target.js';
+import { sanitizeText } from '../core/redact.js';
+import type { CollectionInfo, ServerInfo } from '../core/scan-report.js';
+import type { Connector, ProbeContext, ProbeResult, ProbeTarget } from './connector.js';
+import { httpRequest, parseJsonBody, type HttpResponse } from './http-request.js';
+import { probeFailure } from './network-failure.js';
 
-// Placeholder until the connector lands; reports "error" rather than pretending.
+// Closed or initialising indices have no docs.count in _cat; asking each one's _count is bounded.
+const maxCountFallbacks = 20;
+
+type JsonObject = Record<string, unknown>;
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/**
+ * GET / banner (https://www.elastic.co/guide/en/elasticsearch/reference/current/rest-api-root.html):
+ * `version.number` plus the cluster name or tagline; OpenSearch adds `version.distribution`.
+ * Any other 200 JSON (a generic web app) is not Elasticsearch.
+ */
+function parseBanner(body: unknown): ServerInfo | undefined {
+  if (!isObject(body) || !isObject(body.version)) return undefined;
+  const { number, distribution } = body.version;
+  if (typeof number !== 'string') return undefined;
+  if (typeof body.tagline !== 'string' && typeof body.cluster_name !== 'string') return undefined;
+  const product = distribution === 'opensearch' ? 'opensearch' : 'elasticsearch';
+  return { product, version: sanitizeText(number, 40) };
+}
+
+function header(response: HttpResponse, name: string): string {
+  const value = response.headers[name];
+  return Array.isArray(value) ? value.join(', ') : (value ?? '');
+}
+
+/**
+ * 401/403 from Elasticsearch security carry `security_exception` in the error body and a
+ * `Basic realm="security"` challenge; OpenSearch's security plugin challenges with
+ * `realm="OpenSearch Security"` and a plain "Unauthorized". A 401 from anything else (a proxy, a
+ * generic web app) is left to the http connector, so a bare host:port is not mislabelled.
+ */
+function authVerdict(
+  response: HttpResponse,
+  request: string,
+  withCredentials: boolean,
+  known?: ServerInfo,
+): ProbeResult | undefined {
+  if (response.status !== 401 && response.status !== 403) return undefined;
+  const body = parseJsonBody(response.body);
+  const errorType = isObject(body) && isObject(body.error) ? body.error.type : undefined;
+  const challenge = header(response, 'www-authenticate');
+  const openSearch = /realm="?OpenSearch Security/i.test(challenge);
+  const elastic =
+    errorType === 'security_exception' ||
+    /realm="security"/i.test(challenge) ||
+    header(response, 'x-elastic-product') === 'Elasticsearch';
+  if (!elastic && !openSearch && known === undefined) return undefined;
+  const server = known ?? { product: openSearch ? 'opensearch' : 'elasticsearch' };
+  // The reason text names the user ("unable to authenticate user [x]"): only the type is reported.
+  const why = typeof errorType === 'string' ? ` ${sanitizeText(errorType, 60)}` : '';
+  const detail =
+    response.status === 401
+      ? withCredentials
+        ? `${server.product} rejected the given credentials on ${request} (HTTP 401${why})`
+        : `${server.product} requires authentication on ${request} (HTTP 401${why})`
+      : withCredentials
+        ? `${server.product} forbids ${request} to the given user (HTTP 403${why})`
+        : `${server.product} forbids ${request} without credentials (HTTP 403${why})`;
+  return { status: 'auth-required', detail, server };
+}
+
+// `_cat` numbers are strings ("1234"), or null for closed indices
+// (https://www.elastic.co/guide/en/elasticsearch/reference/current/cat-indices.html).
+function catNumber(value: unknown): number | undefined {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
+  if (typeof value === 'string' && /^\d{1,16}$/.test(value)) return Number(value);
+  return undefined;
+}
+
+/** The index a target path names (`es://host/logs-2020`), or undefined for the whole cluster. */
+function namedIndex(path: string | undefined): string | undefined {
+  const first = path?.split('/')[0];
+  if (first === undefined || first === '') return undefined;
+  try {
+    return decodeURIComponent(first);
+  } catch {
+    return first;
+  }
+}
+
+/**
+ * Elasticsearch and OpenSearch over HTTP, GET only (DESIGN.md invariant 1): the root banner names
+ * product and version; `_cat/indices` with `bytes=b` gives every index's documents and bytes.
+ * Plain http only for now; Basic auth only when the target names credentials.
+ */
 export const elasticsearchConnector = {
   defaultPorts: [9200],
-  probe() {
-    return Promise.resolve({
-      status: 'error' as const,
-      detail: 'elasticsearch connector not implemented yet',
-    });
+  async probe(target: ProbeTarget, ctx: ProbeContext): Promise<ProbeResult> {
+    const withCredentials = target.username !== undefined || target.password !== undefined;
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (withCredentials) {
+      const pair = `${target.username ?? ''}:${target.password ?? ''}`;
+      headers.authorization = `Basic ${Buffer.from(pair, 'utf8').toString('base64')}`;
+    }
+    const base = `http://${formatHostPort(target.host, target.port)}`;
+    const get = (path: string): Promise<HttpResponse> =>
+      httpRequest(new URL(path, base), {
+        signal: ctx.signal,
+        maxBytes: ctx.maxBytes,
+        rejectLarger: true,
+        headers,
+      });
+    try {
+      const root = await get('/');
+      const rootAuth = authVerdict(root, 'GET /', withCredentials);
+      if (rootAuth) return rootAuth;
+      if (root.status !== 200) {
+        return {
+          status: 'other-protocol',
+          detail: `HTTP ${root.status} on GET /, not an Elasticsearch banner`,
+        };
+      }
+      const server = parseBanner(parseJsonBody(root.body));
+      if (!server)
+        return { status: 'other-protocol', detail: 'HTTP 200 on GET /, but not an Elasticsearch banner' };
+
+      const index = namedIndex(target.path);
+      const catPath =
+        index === undefined
+          ? '/_cat/indices?format=json&bytes=b'
+          : `/_cat/indices/${encodeURIComponent(index)}?format=json&bytes=b`;
+      const cat = await get(catPath);
+      const catAuth = authVerdict(cat, 'GET /_cat/indices', withCredentials, server);
+      if (catAuth) return catAuth;
+      if (cat.status === 404 && index !== undefined) {
+        return {
+          status: 'error',
+          detail: sanitizeText(
+            `index "${index}" does not exist (GET / answered: the cluster itself is reachable)`,
+          ),
+          server,
+        };
+      }
+      const rows = parseJsonBody(cat.body);
+      if (cat.status !== 200 || !Array.isArray(rows)) {
+        return {
+          status: 'error',
+          detail: `GET /_cat/indices answered HTTP ${cat.status} without an index list`,
+          server,
+        };
+      }
+
+      const collections: CollectionInfo[] = [];
+      let systemIndices = 0;
+      let uncounted = 0;
+      let fallbacks = 0;
+      for (const row of rows) {
+        if (!isObject(row) || typeof row.index !== 'string') continue;
+        // Dot-prefixed indices are the stack's own (.kibana, .security-7, .tasks), not user data.
+        if (row.index.startsWith('.')) {
+          systemIndices++;
+          continue;
+        }
+        const entry: CollectionInfo = { name: sanitizeText(row.index, 255) };
+        let records = catNumber(row['docs.count']);
+        if (records === undefined && fallbacks < maxCountFallbacks) {
+          fallbacks++;
+          // https://www.elastic.co/guide/en/elasticsearch/reference/current/search-count.html
+          const counted = await get(`/${encodeURIComponent(row.index)}/_count`);
+          const body = parseJsonBody(counted.body);
+          if (counted.status === 200 && isObject(body)) records = catNumber(body.count);
+        }
+        if (records === undefined) uncounted++;
+        else entry.records = records;
+        const bytes = catNumber(row['store.size']);
+        if (bytes !== undefined) entry.bytes = bytes;
+        collections.push(entry);
+      }
+      collections.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+
+      const records = collections.reduce((sum, c) => sum + (c.records ?? 0), 0);
+      const withBytes = collections.filter((c) => c.bytes !== undefined);
+      const how = withCredentials ? 'with the given credentials' : 'without authentication';
+      const notes = [
+        systemIndices > 0 ? ` (+${plural(systemIndices, 'system index', 'system indices')} not listed)` : '',
+        uncounted > 0 ? `; ${uncounted} without a document count (closed?)` : '',
+      ].join('');
+      const result: ProbeResult = {
+        status: 'open',
+        detail:
+          `GET / and _cat/indices answered ${how}; ${plural(records, 'document')} in ` +
+          `${plural(collections.length, 'index', 'indices')}${notes}`,
+        server,
+        size: {
+          collections: collections.length,
+          records,
+          ...(withBytes.length > 0 ? { bytes: withBytes.reduce((sum, c) => sum + (c.bytes ?? 0), 0) } : {}),
+          ...(uncounted > 0 ? { approximate: true } : {}),
+        },
+        collections,
+      };
+      if (records === 0 && uncounted === 0) result.indicators = ['empty'];
+      return result;
+    } catch (error) {
+      return probeFailure(error, ctx);
+    }
   },
 } satisfies Connector;

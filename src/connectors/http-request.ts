@@ -11,6 +11,11 @@ export interface HttpRequestOptions {
   /** Throw `LimitError` instead of truncating when the body is larger than `maxBytes`. */
   rejectLarger?: boolean;
   headers?: Record<string, string>;
+  /**
+   * Chooses the body cap once the status and headers are in (never above `maxBytes`), so a caller
+   * can read a whole listing but only the first bytes of what may be a multi-gigabyte dump.
+   */
+  maxBytesFor?: (status: number, headers: IncomingHttpHeaders) => number;
 }
 
 export interface HttpResponse {
@@ -41,6 +46,10 @@ export function httpRequest(url: URL, options: HttpRequestOptions): Promise<Http
     });
     req.on('error', reject);
     req.on('response', (res) => {
+      const cap = Math.min(
+        options.maxBytes,
+        options.maxBytesFor?.(res.statusCode ?? 0, res.headers) ?? options.maxBytes,
+      );
       const chunks: Buffer[] = [];
       let size = 0;
       let truncated = false;
@@ -54,11 +63,11 @@ export function httpRequest(url: URL, options: HttpRequestOptions): Promise<Http
       };
       res.on('data', (chunk: Buffer) => {
         if (truncated) return;
-        const room = options.maxBytes - size;
+        const room = cap - size;
         if (chunk.length > room) {
           if (options.rejectLarger === true) {
             req.destroy();
-            reject(new LimitError(`response body larger than ${options.maxBytes} bytes`));
+            reject(new LimitError(`response body larger than ${cap} bytes`));
             return;
           }
           chunks.push(chunk.subarray(0, room));

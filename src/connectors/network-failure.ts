@@ -35,6 +35,9 @@ export function probeFailure(error: unknown, ctx: ProbeContext): ProbeResult {
   }
   if (error instanceof ScopeError) return { status: 'error', detail: sanitizeText(error.message) };
   if (error instanceof LimitError) return { status: 'error', detail: sanitizeText(error.message) };
+  // Node's HTTP parser (llhttp) names its errors HPE_*: the peer answered, but not in HTTP.
+  if (code?.startsWith('HPE_') === true)
+    return { status: 'other-protocol', detail: `answer is not HTTP (${code})` };
   if (error instanceof ProtocolError)
     return { status: 'other-protocol', detail: sanitizeText(error.message) };
   if (code === 'ECONNRESET' || code === 'EPIPE')

@@ -51,12 +51,18 @@ export const redisConnector = {
         signal: ctx.signal,
         maxBytes: ctx.maxBytes,
       });
+      let passwordNeeded = false;
       if (target.password !== undefined) {
         const auth =
           target.username === undefined
             ? await command(session, 'AUTH', target.password)
             : await command(session, 'AUTH', target.username, target.password);
-        if (auth instanceof RespError) {
+        // A server with no password answers AUTH with "ERR AUTH <password> called without any
+        // password configured": it is open, and the named password was simply not needed.
+        passwordNeeded = !(
+          auth instanceof RespError && auth.message.includes('without any password configured')
+        );
+        if (auth instanceof RespError && passwordNeeded) {
           return (
             authVerdict(auth) ?? { status: 'auth-required', detail: 'redis rejected the given credentials' }
           );
@@ -83,7 +89,7 @@ export const redisConnector = {
       const product = fields.has('valkey_version') ? 'valkey' : 'redis';
       const result: ProbeResult = {
         status: 'open',
-        detail: `PING and INFO answered without authentication; ${records} keys in ${collections.length} databases`,
+        detail: `PING and INFO answered ${passwordNeeded ? 'with the credentials named in the target' : 'without authentication'}; ${records} keys in ${collections.length} databases`,
         server: version === undefined ? { product } : { product, version: sanitizeText(version, 40) },
         size: {
           collections: collections.length,

@@ -20,6 +20,9 @@ export function decodeResp(buffer: Buffer, offset = 0, depth = 0): [RespValue, n
   if (offset >= buffer.length) return undefined;
   if (depth > maxDepth) throw new ProtocolError('RESP answer nested too deep');
   const type = String.fromCharCode(buffer[offset] ?? 0);
+  // Decided by the first byte, so a peer that sends a binary greeting and then waits (TLS, SSH
+  // without CRLF yet) is another protocol now, not a timeout later.
+  if (!'+-:$*'.includes(type)) throw new ProtocolError('not a Redis answer');
   const end = lineEnd(buffer, offset + 1);
   if (end === undefined) {
     // A RESP header line is short; a long run with no CRLF is another protocol.

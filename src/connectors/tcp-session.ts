@@ -41,18 +41,17 @@ export class TcpSession {
     socket.on('error', (error) => {
       this.fail(error);
     });
+    // One listener for the session's life, not one per wait; removed on close because many
+    // sessions share one endpoint signal.
+    const onAbort = (): void => {
+      this.fail(options.signal.reason instanceof Error ? options.signal.reason : new Error('aborted'));
+    };
+    options.signal.addEventListener('abort', onAbort, { once: true });
     socket.on('close', () => {
+      options.signal.removeEventListener('abort', onAbort);
       this.ended = true;
       this.wake();
     });
-    // One listener for the session's life, not one per wait.
-    options.signal.addEventListener(
-      'abort',
-      () => {
-        this.fail(options.signal.reason instanceof Error ? options.signal.reason : new Error('aborted'));
-      },
-      { once: true },
-    );
   }
 
   /** Connects, or throws the socket error (ECONNREFUSED, abort). */

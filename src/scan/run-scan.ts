@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { isIP } from 'node:net';
 import { ScopeError } from '../core/errors.js';
 import { fingerprint } from '../core/fingerprint.js';
@@ -176,7 +177,21 @@ async function probeEndpoint(
   const started = performance.now();
   // Candidates stop at the deadline, or soon after another candidate gave a conclusive answer.
   const settled = new AbortController();
-  const signal = AbortSignal.any([AbortSignal.timeout(options.timeoutMs), settled.signal]);
+  // Not AbortSignal.any([AbortSignal.timeout(…), …]): Node 20 holds a timeout signal inside `any`
+  // weakly, so a GC before the deadline drops it and probes run on to the hard stop
+  // (nodejs/node#57736). A listener keeps a timeout signal alive until it fires.
+  const deadline = AbortSignal.timeout(options.timeoutMs);
+  deadline.addEventListener(
+    'abort',
+    () => {
+      settled.abort(deadline.reason);
+    },
+    { once: true },
+  );
+  const signal = settled.signal;
+  // Every candidate protocol hangs its sockets and requests on this one signal; more than Node's
+  // default 10 listeners is expected here, not a leak.
+  setMaxListeners(100, signal);
   const ctx: ProbeContext = {
     signal,
     timeoutMs: options.timeoutMs,

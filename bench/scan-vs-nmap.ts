@@ -28,8 +28,8 @@ const rounds = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : 3;
 interface Service {
   port: number;
   kind: string;
-  /** What is true of it: open or protected, and how many records were seeded. */
-  truth: { open: boolean; records?: number };
+  /** What is true of it: open, protected, or no data store at all; and how many records were seeded. */
+  truth: { open: boolean; records?: number; store?: false };
   stop(): Promise<void>;
 }
 
@@ -37,8 +37,7 @@ function log(message: string): void {
   process.stderr.write(`bench: ${message}\n`);
 }
 
-async function startServices(): Promise<Service[]> {
-  const services: Service[] = [];
+async function startServices(services: Service[]): Promise<void> {
   const add = (kind: string, truth: Service['truth'], s: { port: number; stop(): Promise<void> }): void => {
     services.push({ port: s.port, kind, truth, stop: () => s.stop() });
   };
@@ -68,7 +67,7 @@ async function startServices(): Promise<Service[]> {
     const db = await startMariadb();
     await db.query('CREATE DATABASE shop');
     await db.query('CREATE TABLE shop.orders (id INT PRIMARY KEY)');
-    await db.query(`INSERT INTO shop.orders SELECT seq FROM seq_1_to_${rows}`);
+    await db.query(`INSERT INTO shop.orders SELECT seq FROM shop.seq_1_to_${rows}`);
     add('mariadb', { open: true, records: rows }, db);
   }
   add('mariadb', { open: false }, await startMariadb({ rootPassword: 'bench-Secret-2' }));
@@ -123,7 +122,7 @@ async function startServices(): Promise<Service[]> {
   await new Promise<void>((resolve) => page.listen(pagePort, '127.0.0.1', resolve));
   add(
     'http-page',
-    { open: false },
+    { open: false, store: false },
     {
       port: pagePort,
       stop: () =>
@@ -134,7 +133,6 @@ async function startServices(): Promise<Service[]> {
         }),
     },
   );
-  return services;
 }
 
 function timeCommand(command: string, args: string[]): Promise<{ ms: number; stdout: string }> {
@@ -195,11 +193,20 @@ function nmapVerdict(port: NmapPort | undefined): { verdict: string; size: strin
     .map(([id, text]) => `${id}: ${text.replace(/\s+/g, ' ').trim().slice(0, 60)}`)
     .join('; ');
   const all = [...port.scripts.values()].join('\n');
+  // Credit nmap only where one of its scripts says so: a version banner alone is not access.
+  const script = (id: string): string => port.scripts.get(id) ?? '';
   let verdict = 'unknown';
-  if (/Authentication required|NOAUTH|not authorized|Connection Refused|401/i.test(all))
+  if (/Authentication required|NOAUTH|not authorized|Connection Refused|401 Unauthori/i.test(all))
     verdict = 'protected';
-  if (/Version|root account has empty password|Topic|Directory|\$SYS/i.test(all) && verdict === 'unknown')
+  if (
+    /Version:/.test(script('redis-info')) ||
+    /empty password/.test(script('mysql-empty-password')) ||
+    /Topics and their most recent payloads|\//.test(script('mqtt-subscribe')) ||
+    /Volume|Directory/.test(script('http-ls')) ||
+    /Directory listing for|Index of/.test(script('http-title'))
+  ) {
     verdict = 'open';
+  }
   const sizeMatch = /keys=(\d+)/.exec(all);
   return { verdict, size: sizeMatch?.[1] ?? '—', scripts: out };
 }
@@ -213,9 +220,11 @@ async function main(): Promise<void> {
   if (!existsSync(join(root, 'dist/cli/main.js')))
     spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root });
   log('starting services…');
-  const services = await startServices();
-  log(`${services.length} services on 127.0.0.1`);
+  // Filled as they start, so a failure half-way still stops the ones already running.
+  const services: Service[] = [];
   try {
+    await startServices(services);
+    log(`${services.length} services on 127.0.0.1`);
     const ports = services.map((s) => s.port);
     const leakwatchArgs = [
       'dist/cli/main.js',
@@ -273,11 +282,14 @@ async function main(): Promise<void> {
       const lw = report.targets.find((t) => t.target === `127.0.0.1:${service.port}`);
       const nm = nmap.get(service.port);
       const nv = nmapVerdict(nm);
-      const truth = service.truth.open ? 'open' : 'protected';
+      const truth = service.truth.store === false ? 'no store' : service.truth.open ? 'open' : 'protected';
       const lwVerdict =
         lw?.status === 'open' ? 'open' : lw?.status === 'auth-required' ? 'protected' : (lw?.status ?? '—');
-      if (lwVerdict === truth) lwRight++;
-      if (nv.verdict === truth) nmRight++;
+      // A web page without data is answered right by anything that does not call it open.
+      const right = (verdict: string): boolean =>
+        truth === 'no store' ? verdict !== 'open' : verdict === truth;
+      if (right(lwVerdict)) lwRight++;
+      if (right(nv.verdict)) nmRight++;
       if (lw?.server?.version) lwVersions++;
       if (nm && /\d/.test(nm.version)) nmVersions++;
       if (lw?.size?.records !== undefined) lwSizes++;
@@ -307,7 +319,7 @@ async function main(): Promise<void> {
       '',
       `| | leakwatch | nmap |`,
       `| --- | ---: | ---: |`,
-      `| open/protected verdict right | ${lwRight}/${services.length} | ${nmRight}/${services.length} |`,
+      `| open / protected / not-a-store verdict right | ${lwRight}/${services.length} | ${nmRight}/${services.length} |`,
       `| server version reported | ${lwVersions}/${services.length} | ${nmVersions}/${services.length} |`,
       `| size (records) reported | ${lwSizes}/${services.length} | 0/${services.length} |`,
       '',

@@ -93,7 +93,8 @@ function planEndpoints(spec: TargetSpec, host: string, protocol: Protocol | unde
   }));
 }
 
-// Open and auth-required are conclusive; then an answer that identified the server; then "speaks
+// Open and auth-required are conclusive; so is an answer that identified the server (an HTTP
+// server without data, a PostgreSQL that failed mid-way): the port speaks that protocol. Then "speaks
 // something else" (more telling than a timeout); then errors; unreachable last.
 function resultRank(result: ProbeResult): number {
   switch (result.status) {
@@ -102,13 +103,16 @@ function resultRank(result: ProbeResult): number {
     case 'auth-required':
       return 1;
     case 'error':
-      return result.server === undefined ? 4 : 2;
     case 'other-protocol':
-      return 3;
+      if (result.server !== undefined) return 2;
+      return result.status === 'other-protocol' ? 3 : 4;
     case 'unreachable':
       return 5;
   }
 }
+
+/** Ranks at or below this name the protocol on the port: the other candidates may stop. */
+const identifiedRank = 2;
 
 async function probeWithDeadline(
   protocol: Protocol,
@@ -216,7 +220,7 @@ async function probeEndpoint(
       if (spec.username !== undefined) target.username = spec.username;
       if (spec.password !== undefined) target.password = spec.password;
       const result = await probeWithDeadline(protocol, target, ctx);
-      if (resultRank(result) <= 1 && !settled.signal.aborted) {
+      if (resultRank(result) <= identifiedRank && !settled.signal.aborted) {
         // A protocol that waits for the server to speak first (MySQL) would otherwise sit out the
         // whole timeout on a Redis port. The grace lets a more specific protocol on the same port
         // (Elasticsearch over HTTP) finish too.
@@ -232,7 +236,7 @@ async function probeEndpoint(
   const durationMs = Math.round(performance.now() - started);
   if (best.result.status === 'unreachable' && !endpoint.named) return undefined;
   if (single !== undefined) return toReport(endpoint, single, best.result, durationMs);
-  if (best.result.status === 'other-protocol' || (best.result.status === 'error' && !best.result.server)) {
+  if (resultRank(best.result) > identifiedRank) {
     const detail =
       best.result.status === 'other-protocol'
         ? `answers, but speaks none of ${endpoint.candidates.join(', ')}`

@@ -13,6 +13,31 @@ export interface ProbeTarget {
   password?: string;
 }
 
+/** Text formats a connector may hand over whole (an HTTP data file), parsed by the classifier. */
+export type RecordTextFormat = 'json' | 'ndjson' | 'csv' | 'tsv';
+
+/**
+ * Where a connector puts the records it reads from an OPEN store for classification. Values pass
+ * through memory to `classify/` only; connectors never log, keep or return them (DESIGN.md
+ * invariant 3).
+ */
+export interface RecordSink {
+  /** Records to read per collection: a number (`--sample N`, default 1000) or `Infinity` (`--full`). */
+  readonly limit: number;
+  /**
+   * Sampling's own deadline (`--sample-timeout`): use it, not `ctx.signal`, for the reads that
+   * fetch records, so a `--full` read is not cut by the probe timeout. Byte caps still apply.
+   */
+  readonly signal: AbortSignal;
+  /**
+   * One record (row, document, key's value, message) of `collection`: a JSON-like value. Strings
+   * holding JSON are parsed by the classifier, so pass a Redis value or an MQTT payload as a string.
+   */
+  add(collection: string, record: unknown): void;
+  /** A whole document of records (an HTTP data file): the classifier parses it. */
+  addText(collection: string, text: string, format: RecordTextFormat): void;
+}
+
 /** What a connector gets from `scan/` for one probe. */
 export interface ProbeContext {
   /** Aborts when the target's time is up; pass it to every I/O. */
@@ -26,6 +51,11 @@ export interface ProbeContext {
    * redirect or connecting to any address the server advertised (DESIGN.md invariant 2).
    */
   checkScope(host: string, port: number): Promise<void>;
+  /**
+   * Present when the scan classifies: after deciding `open`, read up to `sampler.limit` records per
+   * collection (read-only, bounded, within the same deadline) and hand them over. Absent: size only.
+   */
+  sampler?: RecordSink;
 }
 
 /** A connector's verdict. Expected outcomes (auth-required, refused, timeout) are values. */

@@ -22,3 +22,8 @@ export class ProtocolError extends Error {
 export class LimitError extends Error {
   override readonly name = 'LimitError';
 }
+
+/** An input file cannot be read as records (malformed, binary, over a cap); ends that one file. */
+export class InputError extends Error {
+  override readonly name = 'InputError';
+}

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { isIP } from 'node:net';
 import { ScopeError } from '../core/errors.js';
@@ -8,6 +9,7 @@ import { sanitizeText } from '../core/redact.js';
 import type { ScanReport, ServerInfo, TargetReport } from '../core/scan-report.js';
 import { storeSeverity } from '../core/severity.js';
 import { toolVersion } from '../core/version.js';
+import { Classifier, type Classification } from '../classify/classifier.js';
 import type { ProbeContext, ProbeResult, ProbeTarget } from '../connectors/connector.js';
 import { connectors, detectionOrder } from '../connectors/registry.js';
 import { expandTargets } from './expand-targets.js';
@@ -33,9 +35,18 @@ export interface ScanOptions {
   maxHosts?: number;
   /** Cap on bytes read in one response from a target. */
   maxBytes?: number;
+  /** Classify open stores from up to `limit` records per collection; absent: size only. */
+  sample?: SampleOptions;
   onProgress?: (progress: ScanProgress) => void;
   /** One-line notes for stderr (excluded targets, skipped addresses). */
   onNote?: (message: string) => void;
+}
+
+export interface SampleOptions {
+  /** Records per collection (`--sample N`), or Infinity (`--full`). */
+  limit: number;
+  /** Deadline of one store's sampling (`--sample-timeout`). */
+  timeoutMs: number;
 }
 
 export const scanDefaults = {
@@ -118,12 +129,13 @@ async function probeWithDeadline(
   protocol: Protocol,
   target: ProbeTarget,
   ctx: ProbeContext,
+  hardStopMs: number,
 ): Promise<ProbeResult> {
   let timer: NodeJS.Timeout | undefined;
   const hardStop = new Promise<ProbeResult>((resolve) => {
     timer = setTimeout(() => {
       resolve({ status: 'error', detail: `no complete answer within ${ctx.timeoutMs / 1000} s` });
-    }, ctx.timeoutMs + teardownGraceMs);
+    }, hardStopMs);
   });
   try {
     return await Promise.race([
@@ -148,8 +160,10 @@ function toReport(
   protocol: Protocol | 'unknown',
   result: ProbeResult,
   durationMs: number,
+  classification?: Classification,
 ): TargetReport {
   const records = result.size?.records;
+  const subjects = classification?.subjects ?? { total: 0, byCategory: {} };
   return {
     target: endpoint.display,
     protocol,
@@ -160,48 +174,36 @@ function toReport(
     indicators: result.indicators ?? [],
     // Names come from the target: hostile until cleaned, here, once for every connector and format.
     collections: (result.collections ?? []).map((c) => ({ ...c, name: sanitizeText(c.name, 200) })),
-    fields: [],
-    subjects: { total: 0, byCategory: {} },
+    fields: (classification?.fields ?? []).map((f) => ({
+      ...f,
+      collection: sanitizeText(f.collection, 200),
+      path: sanitizeText(f.path, 200),
+    })),
+    subjects,
     severity: storeSeverity({
       status: result.status,
-      subjects: { total: 0, byCategory: {} },
+      subjects,
       ...(records === undefined ? {} : { records }),
-      classified: false,
+      classified: classification !== undefined && Object.keys(classification.recordsSeen).length > 0,
     }),
     fingerprint: fingerprint(protocol, endpoint.host.toLowerCase(), endpoint.port, endpoint.spec.path),
     durationMs,
   };
 }
 
+interface EndpointOptions {
+  timeoutMs: number;
+  maxBytes: number;
+  sample: SampleOptions | undefined;
+  hashKey: Uint8Array;
+}
+
 async function probeEndpoint(
   endpoint: Endpoint,
   scope: Scope,
-  options: Required<Pick<ScanOptions, 'timeoutMs' | 'maxBytes'>>,
+  options: EndpointOptions,
 ): Promise<TargetReport | undefined> {
   const started = performance.now();
-  // Candidates stop at the deadline, or soon after another candidate gave a conclusive answer.
-  const settled = new AbortController();
-  // Not AbortSignal.any([AbortSignal.timeout(…), …]): Node 20 holds a timeout signal inside `any`
-  // weakly, so a GC before the deadline drops it and probes run on to the hard stop
-  // (nodejs/node#57736). A listener keeps a timeout signal alive until it fires.
-  const deadline = AbortSignal.timeout(options.timeoutMs);
-  deadline.addEventListener(
-    'abort',
-    () => {
-      settled.abort(deadline.reason);
-    },
-    { once: true },
-  );
-  const signal = settled.signal;
-  // Every candidate protocol hangs its sockets and requests on this one signal; more than Node's
-  // default 10 listeners is expected here, not a leak.
-  setMaxListeners(100, signal);
-  const ctx: ProbeContext = {
-    signal,
-    timeoutMs: options.timeoutMs,
-    maxBytes: options.maxBytes,
-    checkScope: (host, port) => scope.check(host, port),
-  };
   const single = endpoint.candidates.length === 1 ? endpoint.candidates[0] : undefined;
   try {
     await scope.check(endpoint.host, endpoint.port);
@@ -212,30 +214,68 @@ async function probeEndpoint(
       ? toReport(endpoint, single ?? 'unknown', result, performance.now() - started)
       : undefined;
   }
+  // Each candidate has its own controller: it stops at the deadline, or soon after ANOTHER candidate
+  // answered conclusively (never the one that answered: it may still be sampling).
+  // Not AbortSignal.any([AbortSignal.timeout(…), …]): Node 20 holds a timeout signal inside `any`
+  // weakly, so a GC before the deadline drops it and probes run on to the hard stop
+  // (nodejs/node#57736). A listener keeps a timeout signal alive until it fires.
+  const controllers = endpoint.candidates.map(() => new AbortController());
+  const deadline = AbortSignal.timeout(options.timeoutMs);
+  deadline.addEventListener(
+    'abort',
+    () => {
+      for (const c of controllers) c.abort(deadline.reason);
+    },
+    { once: true },
+  );
+  // Sampling gets its own deadline (a --full read outlasts a probe timeout), kept alive the same way.
+  const sampleDeadline = options.sample ? AbortSignal.timeout(options.sample.timeoutMs) : undefined;
+  sampleDeadline?.addEventListener('abort', () => undefined, { once: true });
+  let settled = false;
   const { spec } = endpoint;
   const results = await Promise.all(
-    endpoint.candidates.map(async (protocol) => {
+    endpoint.candidates.map(async (protocol, index) => {
+      const signal = (controllers[index] as AbortController).signal;
+      // Sockets and requests of one candidate hang on this signal; more than Node's default 10
+      // listeners is expected here, not a leak.
+      setMaxListeners(100, signal);
+      const classifier =
+        options.sample && sampleDeadline
+          ? new Classifier({ hashKey: options.hashKey, limit: options.sample.limit, signal: sampleDeadline })
+          : undefined;
+      const ctx: ProbeContext = {
+        signal,
+        timeoutMs: options.timeoutMs,
+        maxBytes: options.maxBytes,
+        checkScope: (host, port) => scope.check(host, port),
+        ...(classifier ? { sampler: classifier } : {}),
+      };
       const target: ProbeTarget = { protocol, host: endpoint.host, port: endpoint.port };
       if (spec.path !== undefined) target.path = spec.path;
       if (spec.username !== undefined) target.username = spec.username;
       if (spec.password !== undefined) target.password = spec.password;
-      const result = await probeWithDeadline(protocol, target, ctx);
-      if (resultRank(result) <= identifiedRank && !settled.signal.aborted) {
+      const hardStopMs = Math.max(options.timeoutMs, options.sample?.timeoutMs ?? 0) + teardownGraceMs;
+      const result = await probeWithDeadline(protocol, target, ctx, hardStopMs);
+      if (resultRank(result) <= identifiedRank && !settled) {
+        settled = true;
         // A protocol that waits for the server to speak first (MySQL) would otherwise sit out the
         // whole timeout on a Redis port. The grace lets a more specific protocol on the same port
         // (Elasticsearch over HTTP) finish too.
         setTimeout(() => {
-          settled.abort();
+          controllers.forEach((c, other) => {
+            if (other !== index) c.abort();
+          });
         }, conclusiveGraceMs).unref();
       }
-      return { protocol, result };
+      return { protocol, result, classifier };
     }),
   );
   // detectionOrder breaks ties because candidates are listed in it.
   const best = results.reduce((a, b) => (resultRank(b.result) < resultRank(a.result) ? b : a));
   const durationMs = Math.round(performance.now() - started);
   if (best.result.status === 'unreachable' && !endpoint.named) return undefined;
-  if (single !== undefined) return toReport(endpoint, single, best.result, durationMs);
+  const classification = best.result.status === 'open' ? best.classifier?.result() : undefined;
+  if (single !== undefined) return toReport(endpoint, single, best.result, durationMs, classification);
   if (resultRank(best.result) > identifiedRank) {
     const detail =
       best.result.status === 'other-protocol'
@@ -243,7 +283,7 @@ async function probeEndpoint(
         : best.result.detail;
     return toReport(endpoint, 'unknown', { status: best.result.status, detail }, durationMs);
   }
-  return toReport(endpoint, best.protocol, best.result, durationMs);
+  return toReport(endpoint, best.protocol, best.result, durationMs, classification);
 }
 
 /** Runs `worker` over `items` with at most `limit` at once, keeping input order in the output. */
@@ -279,13 +319,20 @@ export async function runScan(options: ScanOptions): Promise<ScanReport> {
     isExcluded: (address) => scope.isExcludedAddress(address),
   });
   if (excluded > 0) options.onNote?.(`${excluded} address(es) left out by --exclude`);
+  // Counts people by keyed hashes; the key lives only as long as this run.
+  const hashKey = randomBytes(32);
   const endpoints = plans.flatMap((plan) => planEndpoints(plan.spec, plan.host, plan.protocol));
   let done = 0;
   const reports = await mapPool(
     endpoints,
     options.concurrency ?? scanDefaults.concurrency,
     async (endpoint) => {
-      const report = await probeEndpoint(endpoint, scope, { timeoutMs, maxBytes });
+      const report = await probeEndpoint(endpoint, scope, {
+        timeoutMs,
+        maxBytes,
+        sample: options.sample,
+        hashKey,
+      });
       done++;
       options.onProgress?.({ done, total: endpoints.length, target: endpoint.display });
       return report;

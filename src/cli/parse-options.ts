@@ -45,3 +45,11 @@ export function collectList(value: string, previous: string[] | undefined): stri
       .filter((v) => v !== ''),
   ];
 }
+
+/** A whole number ≥ 0 (`--sample 0` turns classification off). */
+export function parseCount(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n))
+    throw new InvalidArgumentError('use a whole number, 0 or more');
+  return n;
+}

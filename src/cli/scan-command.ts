@@ -10,6 +10,7 @@ import {
   parseDurationOption,
   parseFailOn,
   parseFormat,
+  parseCount,
   parsePositiveInt,
 } from './parse-options.js';
 import { createProgressReporter } from './progress-reporter.js';
@@ -26,12 +27,15 @@ Targets:
 
 Examples:
   $ leakwatch scan 127.0.0.1                         what answers on this machine's default ports
+  $ leakwatch scan redis://127.0.0.1 --full          classify every record, not a sample of 1000
   $ leakwatch scan redis://127.0.0.1 postgres://127.0.0.1:5433/app
   $ leakwatch scan --targets fleet.txt --format sarif --output leakwatch.sarif
   $ leakwatch scan 127.0.0.0/28 --exclude 127.0.0.5 --format json | jq '.targets[] | select(.status=="open")'
 
 Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage error, 3 internal error.
 Scan only what you are authorised to.`;
+
+const fullReadTimeoutMs = 10 * 60_000;
 
 export interface CommandResult {
   exitCode: number;
@@ -78,9 +82,21 @@ export function scanCommand(result: CommandResult): CommandUnknownOpts {
       parsePositiveInt(1 << 24),
       scanDefaults.maxHosts,
     )
+    .option(
+      '--sample <n>',
+      'classify open stores from N records per collection (0: size only, no classification)',
+      parseCount,
+      scanDefaults.sampleLimit,
+    )
+    .option('--full', 'classify every record of every collection (slow on large stores)')
+    .addOption(
+      new Option('--sample-timeout <duration>', 'time allowed to read records from one store')
+        .argParser(parseDurationOption)
+        .default(scanDefaults.sampleTimeoutMs, `${scanDefaults.sampleTimeoutMs / 1000}s`),
+    )
     .option('-q, --quiet', 'no progress bar or summary on stderr')
     .addHelpText('after', examples)
-    .action(async (positional, options) => {
+    .action(async (positional, options, command) => {
       const targets = [...positional];
       if (options.targets !== undefined) targets.push(...(await readTargetList(options.targets)));
       if (targets.length === 0) {
@@ -96,6 +112,18 @@ export function scanCommand(result: CommandResult): CommandUnknownOpts {
           concurrency: options.concurrency,
           timeoutMs: options.timeout,
           maxHosts: options.maxHosts,
+          ...(options.full === true || options.sample > 0
+            ? {
+                sample: {
+                  limit: options.full === true ? Infinity : options.sample,
+                  // A full read of a large store takes minutes: the default deadline grows, a given one stays.
+                  timeoutMs:
+                    options.full === true && command.getOptionValueSource('sampleTimeout') === 'default'
+                      ? fullReadTimeoutMs
+                      : options.sampleTimeout,
+                },
+              }
+            : {}),
           onProgress: (p) => {
             progress.update(p);
           },

@@ -1,5 +1,6 @@
 import { sanitizeText } from '../core/redact.js';
 import type { TargetReport } from '../core/scan-report.js';
+import { describeExposure } from './describe-exposure.js';
 import { formatBytes, formatCount } from './format-size.js';
 import type { ReportWriter } from './report-writer.js';
 import { summarizeReport } from './summarize-report.js';
@@ -11,13 +12,41 @@ function cell(text: string): string {
 
 const maxCollectionsListed = 25;
 
+// A code span shows its text literally, but GFM still splits table cells on `|` unless escaped.
+function codeCell(text: string): string {
+  return `\`${sanitizeText(text, 80).replace(/`/g, "'").replace(/\|/g, '\\|')}\``;
+}
+
+const maxFieldsListed = 50;
+
+function fieldsSection(target: TargetReport): string {
+  if (target.fields.length === 0) return '';
+  const rows = target.fields
+    .slice(0, maxFieldsListed)
+    .map(
+      (f) =>
+        `| ${cell(f.collection)} | ${cell(f.path)} | ${f.categories.join(', ')} | ${formatCount(f.records)} | ${formatCount(f.subjects)} | ${f.confidence.toFixed(2)} | ${f.example === undefined ? '' : codeCell(f.example)} |`,
+    );
+  const more = target.fields.length - maxFieldsListed;
+  return [
+    '',
+    `**${formatCount(target.subjects.total)} people** exposed: ${describeExposure(target, 30)}.`,
+    '',
+    '| collection | field | categories | records | people | confidence | example (masked) |',
+    '| --- | --- | --- | ---: | ---: | ---: | --- |',
+    ...rows,
+    ...(more > 0 ? ['', `…and ${more} more fields.`] : []),
+    '',
+  ].join('\n');
+}
+
 function collectionsSection(target: TargetReport): string {
-  if (target.status !== 'open' || target.collections.length === 0) return '';
+  if (target.status !== 'open' || target.collections.length === 0) return fieldsSection(target);
   const rows = target.collections
     .slice(0, maxCollectionsListed)
     .map((c) => `| ${cell(c.name)} | ${formatCount(c.records)} | ${formatBytes(c.bytes)} |`);
   const more = target.collections.length - maxCollectionsListed;
-  return [
+  return `${[
     '',
     `### ${cell(target.target)}`,
     '',
@@ -26,7 +55,7 @@ function collectionsSection(target: TargetReport): string {
     ...rows,
     ...(more > 0 ? ['', `…and ${more} more.`] : []),
     '',
-  ].join('\n');
+  ].join('\n')}${fieldsSection(target)}`;
 }
 
 /** A Markdown report for issues, pull requests and tickets. */

@@ -1,4 +1,5 @@
 import type { Severity, TargetReport } from '../core/scan-report.js';
+import { describeExposure } from './describe-exposure.js';
 import { formatBytes, formatCount } from './format-size.js';
 import type { ReportWriter } from './report-writer.js';
 
@@ -48,7 +49,11 @@ function message(target: TargetReport): string {
   const size = target.size
     ? `: ${formatCount(target.size.records, target.size.approximate === true) || '?'} records in ${formatCount(target.size.collections) || '?'} collections${target.size.bytes === undefined ? '' : `, ${formatBytes(target.size.bytes)}`}`
     : '';
-  return `${target.target} answers without credentials${server}${size}. ${target.detail}`;
+  const exposure =
+    target.fields.length > 0
+      ? ` Exposes ${target.subjects.total} people: ${describeExposure(target, 29)}.`
+      : '';
+  return `${target.target} answers without credentials${server}${size}.${exposure} ${target.detail}`;
 }
 
 /**
@@ -74,6 +79,7 @@ export const sarifWriter: ReportWriter = {
           ...(t.server ? { server: t.server } : {}),
           indicators: t.indicators,
           subjects: t.subjects,
+          categories: [...new Set(t.fields.flatMap((f) => f.categories))].sort(),
         },
       }));
     const log = {

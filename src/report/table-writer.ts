@@ -2,6 +2,7 @@ import Table from 'cli-table3';
 import pc from 'picocolors';
 import { sanitizeText } from '../core/redact.js';
 import type { ProbeStatus, Severity, TargetReport } from '../core/scan-report.js';
+import { describeExposure } from './describe-exposure.js';
 import { formatBytes, formatCount } from './format-size.js';
 import type { ReportWriter } from './report-writer.js';
 import { summarizeReport } from './summarize-report.js';
@@ -43,11 +44,12 @@ export const tableWriter: ReportWriter = {
         'COLLECTIONS',
         'RECORDS',
         'SIZE',
+        'PEOPLE',
         'DETAIL',
       ],
       style: { head: options.color ? ['bold'] : [], border: options.color ? ['grey'] : [] },
       wordWrap: true,
-      colWidths: [null, null, null, null, null, null, null, null, 48],
+      colWidths: [null, null, null, null, null, null, null, null, null, 44],
     });
     for (const target of report.targets) {
       table.push([
@@ -59,9 +61,18 @@ export const tableWriter: ReportWriter = {
         formatCount(target.size?.collections),
         formatCount(target.size?.records, target.size?.approximate === true),
         formatBytes(target.size?.bytes),
+        target.fields.length > 0 ? formatCount(target.subjects.total) : '',
         sanitizeText(target.detail, 140),
       ]);
     }
-    return `${table.toString()}\n${summarizeReport(report)}\n`;
+    // What each classified store exposes, in people per category: the line a responder reads first.
+    const exposures = report.targets
+      .filter((t) => t.fields.length > 0)
+      .map(
+        (t) =>
+          `${paint(severityPaint[t.severity], t.severity.toUpperCase())} ${sanitizeText(t.target, 60)} exposes ${describeExposure(t)}`,
+      );
+    const exposureText = exposures.length > 0 ? `${exposures.join('\n')}\n` : '';
+    return `${table.toString()}\n${exposureText}${summarizeReport(report)}\n`;
   },
 };

@@ -23,9 +23,28 @@ const report: ScanReport = {
         { name: 'users|<script>alert(1)</script>', records: 2_399_000, bytes: 50_000_000 },
         { name: 'devices', records: 1000 },
       ],
-      fields: [],
-      subjects: { total: 0, byCategory: {} },
-      severity: 'medium',
+      fields: [
+        {
+          collection: 'users|<script>alert(1)</script>',
+          path: 'email',
+          categories: ['email'],
+          records: 2_399_000,
+          subjects: 117_950,
+          confidence: 0.98,
+          example: 'j***@e***.com',
+        },
+        {
+          collection: 'users|<script>alert(1)</script>',
+          path: 'alexa.access_token',
+          categories: ['oauth_token'],
+          records: 24_000,
+          subjects: 24_000,
+          confidence: 0.99,
+          example: 'Atza|…[412]',
+        },
+      ],
+      subjects: { total: 117_950, byCategory: { email: 117_950, oauth_token: 24_000 } },
+      severity: 'critical',
       fingerprint: '0123456789abcdef0123456789abcdef',
       durationMs: 12,
     },
@@ -78,7 +97,8 @@ describe('report writers', () => {
     const results = log.runs[0]?.results ?? [];
     expect(results).toHaveLength(1);
     expect(results[0]?.ruleId).toBe('LW001');
-    expect(results[0]?.level).toBe('warning');
+    expect(results[0]?.level).toBe('error');
+    expect(JSON.stringify(results[0])).toContain('Exposes 117950 people: email 117,950 · oauth_token 24,000');
     expect(results[0]?.partialFingerprints['leakwatch/v1']).toBe('0123456789abcdef0123456789abcdef');
   });
 
@@ -86,8 +106,10 @@ describe('report writers', () => {
     const text = writers.markdown.write(report, { color: false });
     expect(text).not.toContain('<script>');
     expect(text).toContain('users\\|\\<script\\>');
-    expect(text).toContain('| elasticsearch://127.0.0.1:9200 | elasticsearch | **open** | medium |');
+    expect(text).toContain('| elasticsearch://127.0.0.1:9200 | elasticsearch | **open** | critical |');
     expect(text).toContain('2,399,000');
+    expect(text).toContain('**117,950 people** exposed: email 117,950 · oauth_token 24,000.');
+    expect(text).toContain('| alexa.access\\_token | oauth_token | 24,000 | 24,000 | 0.99 | `Atza\\|…[412]` |');
   });
 
   it('table lists every target with human sizes, and no colour codes unless asked', () => {
@@ -96,6 +118,9 @@ describe('report writers', () => {
     expect(plain).toContain('2,400,000');
     expect(plain).toContain('48.9 MiB');
     expect(plain).toContain('2 targets: 1 open, 1 auth-required');
+    expect(plain).toContain(
+      'CRITICAL elasticsearch://127.0.0.1:9200 exposes email 117,950 · oauth_token 24,000',
+    );
     expect(plain).not.toContain('\u001b[');
   });
 });

@@ -50,6 +50,9 @@ export interface SampleOptions {
 }
 
 export const scanDefaults = {
+  /** Records per collection classified by `scan` unless `--sample`/`--full` say otherwise. */
+  sampleLimit: 1000,
+  sampleTimeoutMs: 60_000,
   concurrency: 16,
   timeoutMs: 10_000,
   maxHosts: 4096,

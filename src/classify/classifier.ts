@@ -1,5 +1,27 @@
+import { createHash } from 'node:crypto';
+import { categorySensitivity, type Category } from '../core/category.js';
 import type { FieldFinding, SubjectCounts } from '../core/scan-report.js';
 import type { RecordSink, RecordTextFormat } from '../connectors/connector.js';
+import type { Detector } from '../detectors/detector.js';
+import { detectors as registeredDetectors } from '../detectors/registry.js';
+import { fieldContext } from '../detectors/split-field-words.js';
+import {
+  categoryAt,
+  categoryIds,
+  FieldAggregate,
+  type DetectResult,
+  type HeldCategory,
+} from './field-aggregate.js';
+import {
+  defaultFlattenLimits,
+  FieldTree,
+  flattenRecord,
+  FlatValues,
+  type FieldNode,
+  type FlattenLimits,
+} from './flatten-record.js';
+import { parseRecordsText } from './read-records.js';
+import { identifierKinds, SubjectCounter } from './subject-counter.js';
 
 export interface ClassifierOptions {
   /** Secret key of the keyed hashes that count people; never leaves the process. */
@@ -8,6 +30,12 @@ export interface ClassifierOptions {
   limit: number;
   /** Sampling deadline handed to connectors through the sink. */
   signal: AbortSignal;
+  /** Detectors to run; the registry's by default (tests inject small lists). */
+  detectors?: readonly Detector[];
+  /** Bounds of one record's walk; DESIGN.md's defaults otherwise. */
+  flattenLimits?: Partial<FlattenLimits>;
+  /** Identifier keys counted exactly before counts become upper bounds (default 100 M). */
+  maxSubjectKeys?: number;
 }
 
 /** What classification found in one store or file. Counts, masked examples, nothing raw. */
@@ -20,28 +48,381 @@ export interface Classification {
   approximate?: string;
 }
 
+/** A match below this does not make a record "about a person". */
+const personEvidenceConfidence = 0.5;
+
+/**
+ * Categories whose presence (from detectors that are not `personOnly` themselves) makes a record
+ * about a person; then `personOnly` detectors count: a user's `weight` is health data, a
+ * product's is not, and a root `name` is a person's name only on a person's record.
+ */
+const identifying = new Set<Category>(['email', 'username', 'user_id', 'phone', 'person_name']);
+
+/** Collections tracked per classifier; a store with more (a Redis of key families) shares one. */
+const maxCollections = 10_000;
+
+interface CollectionState {
+  readonly tree: FieldTree<FieldAggregate>;
+  taken: number;
+  offered: number;
+}
+
+/** Category index → identifier kind index (`identifierKinds`), or -1. */
+const kindOfCategory = Int8Array.from(categoryIds, (c) => (identifierKinds as readonly string[]).indexOf(c));
+const personEvidence = Uint8Array.from(categoryIds, (c) => (identifying.has(c) ? 1 : 0));
+/** `low` categories name nobody on their own: on records without a person they count no subject. */
+const lowSensitivity = Uint8Array.from(categoryIds, (c) => (categorySensitivity[c] === 'low' ? 1 : 0));
+
+/** Any length of key → the 16 bytes SipHash takes, without reusing the key as-is elsewhere. */
+function subjectHashKey(key: Uint8Array): Uint8Array {
+  return createHash('sha256').update('leakwatch subject hash v1').update(key).digest().subarray(0, 16);
+}
+
 /**
  * Runs the detectors over records and counts people (TAXONOMY.md). Implements the connectors'
  * `RecordSink`, so a scan passes it straight into a probe.
+ *
+ * Per record: flatten into (field, scalar) pairs; run each field's detectors, first those that
+ * need no person (among them the identifying ones), then, if the record turned out to be about a person,
+ * the `personOnly` ones; resolve the record's person from its strongest identifier; count each
+ * value's best category for its field and person. Nothing raw outlives the record.
+ *
+ * People: `subjects.total` is the number of distinct people in records where some held category
+ * counts for a person: people named by their identifiers (deduplicated across records and with
+ * share recipients), plus one per record without identifiers that holds a category other than
+ * the `low` ones (a product catalogue's `device_model` names nobody).
  */
 export class Classifier implements RecordSink {
   readonly limit: number;
   readonly signal: AbortSignal;
+  private readonly detectors: readonly Detector[];
+  private readonly limits: FlattenLimits;
+  private readonly counter: SubjectCounter;
+  private readonly collections = new Map<string, CollectionState>();
+  private readonly flat = new FlatValues<FieldAggregate>();
+  private categories: Int8Array;
+  private confidences: Float64Array;
+  private readonly detect: DetectResult = { category: -1, detectorErrors: 0 };
+  private records = 0;
+  private truncatedRecords = 0;
+  private oversizedValues = 0;
+  private binaryValues = 0;
+  private readonly ownAt = new Int32Array(identifierKinds.length);
 
   constructor(options: ClassifierOptions) {
     this.limit = options.limit;
     this.signal = options.signal;
+    this.detectors = options.detectors ?? registeredDetectors;
+    this.limits = { ...defaultFlattenLimits, ...options.flattenLimits };
+    this.counter = new SubjectCounter({
+      hashKey: subjectHashKey(options.hashKey),
+      ...(options.maxSubjectKeys !== undefined ? { maxKeys: options.maxSubjectKeys } : {}),
+    });
+    this.categories = new Int8Array(Math.min(this.limits.maxValues, 1024));
+    this.confidences = new Float64Array(this.categories.length);
   }
 
-  add(_collection: string, _record: unknown): void {
-    // Filled in by the classify engine.
+  add(collection: string, record: unknown): void {
+    const state = this.collectionState(collection);
+    state.offered++;
+    if (state.taken >= this.limit) return;
+    state.taken++;
+    const recordNo = this.records++;
+
+    const flat = this.flat;
+    flat.reset();
+    flattenRecord(state.tree, record, flat);
+    if (flat.truncated) this.truncatedRecords++;
+    this.oversizedValues += flat.oversized;
+    this.binaryValues += flat.binary;
+    const n = flat.length;
+    if (n === 0) return;
+    if (n > this.categories.length) {
+      this.categories = new Int8Array(Math.max(n, this.categories.length * 2));
+      this.confidences = new Float64Array(this.categories.length);
+    }
+    const nodes = flat.nodes;
+    const values = flat.values;
+    const categories = this.categories;
+    const confidences = this.confidences;
+    const detect = this.detect;
+
+    // Pass 1: detectors that need no person, and the ones that tell whether there is one.
+    let person = false;
+    let any = false;
+    for (let i = 0; i < n; i++) {
+      const node = nodes[i];
+      const value = values[i];
+      if (node === undefined || value === undefined) continue;
+      const field = node.field;
+      field.nonEmpty++;
+      let confidence = 0;
+      if (!field.early.empty) confidence = field.early.run(value, field.context, detect);
+      if (confidence > 0) {
+        categories[i] = detect.category;
+        confidences[i] = confidence;
+        any = true;
+        if (confidence >= personEvidenceConfidence && personEvidence[detect.category] === 1) {
+          person = true;
+        }
+      } else {
+        categories[i] = -1;
+        confidences[i] = 0;
+      }
+    }
+    // Pass 2: on a person's record, what is personal only there (health metrics, gender...).
+    if (person) {
+      for (let i = 0; i < n; i++) {
+        const node = nodes[i];
+        const value = values[i];
+        if (node === undefined || value === undefined) continue;
+        const field = node.field;
+        if (field.late.empty) continue;
+        const confidence = field.late.run(value, field.context, detect);
+        if (confidence > (confidences[i] ?? 0)) {
+          categories[i] = detect.category;
+          confidences[i] = confidence;
+          any = true;
+        }
+      }
+    }
+    if (!any) return;
+    this.countRecord(recordNo, n, nodes, values, person);
   }
 
-  addText(_collection: string, _text: string, _format: RecordTextFormat): void {
-    // Filled in by the classify engine.
+  addText(collection: string, text: string, format: RecordTextFormat): void {
+    for (const { collection: c, record } of parseRecordsText(text, format, collection)) {
+      this.add(c, record);
+    }
   }
 
   result(): Classification {
-    return { fields: [], subjects: { total: 0, byCategory: {} }, recordsSeen: {} };
+    const counter = this.counter;
+    const words = (counter.size + 31) >>> 5;
+    const scratch = new Uint32Array(words);
+    const union = new Uint32Array(words);
+    const byCategoryBits = new Map<number, Uint32Array>();
+    const fields: FieldFinding[] = [];
+    const recordsSeen: Record<string, number> = {};
+
+    for (const [name, state] of this.collections) {
+      recordsSeen[name] = state.taken;
+      forEachNode(state.tree.root, (node) => {
+        const held = node.field.held();
+        if (held.length === 0) return;
+        fields.push(this.finding(name, node, held, scratch));
+        for (const { stat } of held) {
+          let bits = byCategoryBits.get(stat.category);
+          if (bits === undefined) {
+            bits = new Uint32Array(words);
+            byCategoryBits.set(stat.category, bits);
+          }
+          orInto(bits, stat.subjects);
+          orInto(union, stat.subjects);
+        }
+      });
+    }
+
+    const byCategory: Partial<Record<Category, number>> = {};
+    for (const [category, bits] of [...byCategoryBits].sort((a, b) => a[0] - b[0])) {
+      const count = counter.countDistinct(bits, scratch);
+      if (count > 0) byCategory[categoryAt(category)] = count;
+    }
+    const classification: Classification = {
+      fields,
+      subjects: { total: counter.countDistinct(union, scratch), byCategory },
+      recordsSeen,
+    };
+    const approximate = this.approximation();
+    if (approximate !== undefined) classification.approximate = approximate;
+    return classification;
   }
+
+  private collectionState(collection: string): CollectionState {
+    let state = this.collections.get(collection);
+    if (state !== undefined) return state;
+    const name = this.collections.size >= maxCollections ? '*' : collection;
+    state = this.collections.get(name);
+    if (state === undefined) {
+      state = {
+        tree: new FieldTree<FieldAggregate>(
+          name,
+          (node) => new FieldAggregate(fieldContext(node.path), this.detectors),
+          this.limits,
+        ),
+        taken: 0,
+        offered: 0,
+      };
+      this.collections.set(name, state);
+    }
+    return state;
+  }
+
+  /**
+   * Resolves the record's person (TAXONOMY.md: strongest identifier — user_id, email, username,
+   * phone — from the shortest path outside arrays and outside fields that name other people) and
+   * counts every matched value for its field and person.
+   */
+  private countRecord(
+    recordNo: number,
+    n: number,
+    nodes: readonly FieldNode<FieldAggregate>[],
+    values: readonly (string | number | boolean)[],
+    person: boolean,
+  ): void {
+    const categories = this.categories;
+    const confidences = this.confidences;
+    const ownAt = this.ownAt;
+    ownAt.fill(-1);
+    let own = false;
+    let inArrayAt = -1;
+    let inArrayKind: number = identifierKinds.length;
+    for (let i = 0; i < n; i++) {
+      const category = categories[i] ?? -1;
+      if (category < 0 || (confidences[i] ?? 0) < personEvidenceConfidence) continue;
+      const kind = kindOfCategory[category] ?? -1;
+      const node = nodes[i];
+      if (kind < 0 || node === undefined || !isBareIdentifier(kind, values[i])) continue;
+      if (node.field.namesOthers) continue;
+      if (node.inArray) {
+        // Only if the record has no identifier outside arrays (`{"emails": ["a@x", "b@y"]}`).
+        if (kind < inArrayKind) {
+          inArrayKind = kind;
+          inArrayAt = i;
+        }
+        continue;
+      }
+      const at = ownAt[kind] ?? -1;
+      if (at < 0 || node.depth < (nodes[at]?.depth ?? 0)) ownAt[kind] = i;
+      own = true;
+    }
+    if (!own && inArrayAt >= 0) {
+      ownAt[inArrayKind] = inArrayAt;
+      own = true;
+    }
+
+    const counter = this.counter;
+    let subject = -1;
+    if (own) {
+      counter.beginRecord();
+      for (let k = 0; k < ownAt.length; k++) {
+        const at = ownAt[k] ?? -1;
+        const value = values[at];
+        if (at >= 0 && value !== undefined) counter.addIdentifier(k, value);
+      }
+      subject = counter.resolve();
+    }
+
+    for (let i = 0; i < n; i++) {
+      const category = categories[i] ?? -1;
+      if (category < 0) continue;
+      const node = nodes[i];
+      const value = values[i];
+      if (node === undefined || value === undefined) continue;
+      const field = node.field;
+      const confidence = confidences[i] ?? 0;
+      const kind = kindOfCategory[category] ?? -1;
+      if (
+        kind >= 0 &&
+        ownAt[kind] !== i &&
+        (field.namesOthers || node.inArray) &&
+        confidence >= personEvidenceConfidence &&
+        isBareIdentifier(kind, value)
+      ) {
+        // Someone else this record names: a person of their own (share recipients).
+        field.count(category, confidence, recordNo, counter.addOther(kind, value), value);
+        continue;
+      }
+      if (subject < 0 && (person || lowSensitivity[category] === 0)) subject = counter.newSubject();
+      const counted = person || lowSensitivity[category] === 0 ? subject : -1;
+      field.count(category, confidence, recordNo, counted, value);
+    }
+  }
+
+  private finding(
+    collection: string,
+    node: FieldNode<FieldAggregate>,
+    held: readonly HeldCategory[],
+    scratch: Uint32Array,
+  ): FieldFinding {
+    const top = held[0];
+    if (top === undefined) throw new RangeError('a finding needs a held category');
+    let records = 0;
+    let bits = top.stat.subjects;
+    if (held.length > 1) {
+      bits = new Uint32Array(scratch.length);
+      for (const { stat } of held) orInto(bits, stat.subjects);
+    }
+    for (const { stat } of held) records = Math.max(records, stat.records);
+    const finding: FieldFinding = {
+      collection,
+      path: node.path,
+      categories: held.map((h) => categoryAt(h.stat.category)),
+      records,
+      subjects: this.counter.countDistinct(bits, scratch),
+      confidence: Math.round(top.confidence * 100) / 100,
+    };
+    if (top.stat.example !== undefined) finding.example = top.stat.example;
+    return finding;
+  }
+
+  private approximation(): string | undefined {
+    const notes: string[] = [];
+    const subjects = this.counter.approximation();
+    if (subjects !== undefined) notes.push(subjects);
+    const l = this.limits;
+    if (this.truncatedRecords > 0) {
+      notes.push(
+        `${this.truncatedRecords} record(s) only partly classified (nesting over ${l.maxDepth} levels, over ${l.maxValues} values, arrays over ${l.maxArrayItems} items or over ${l.maxNodes} field paths)`,
+      );
+    }
+    if (this.oversizedValues > 0) {
+      notes.push(`${this.oversizedValues} value(s) over ${l.maxStringLength} characters not classified`);
+    }
+    if (this.binaryValues > 0) notes.push(`${this.binaryValues} binary value(s) not classified`);
+    if (this.detect.detectorErrors > 0) {
+      notes.push(`${this.detect.detectorErrors} detector error(s); those values counted as no match`);
+    }
+    return notes.length > 0 ? notes.join('; ') : undefined;
+  }
+}
+
+const phoneKind = identifierKinds.indexOf('phone');
+
+/**
+ * Whether a matched value is the identifier itself rather than text around one (an email inside a
+ * comment): only then it names a person. Phones may hold spaces and punctuation.
+ */
+function isBareIdentifier(kind: number, value: string | number | boolean | undefined): boolean {
+  if (typeof value !== 'string') return value !== undefined;
+  if (value.length > 320) return false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (kind === phoneKind) {
+      // digits, space, + ( ) - .
+      if (!((c >= 48 && c <= 57) || c === 32 || c === 43 || c === 40 || c === 41 || c === 45 || c === 46)) {
+        return false;
+      }
+    } else if (c <= 32) {
+      return false;
+    }
+  }
+  return true;
+}
+
+function orInto(into: Uint32Array, bits: Uint32Array): void {
+  const n = Math.min(into.length, bits.length);
+  for (let i = 0; i < n; i++) into[i] = (into[i] ?? 0) | (bits[i] ?? 0);
+}
+
+/** Visits every node of a path tree, depth first, without recursion (trees can be wide and deep). */
+function forEachNode<T>(root: FieldNode<T>, visit: (node: FieldNode<T>) => void): void {
+  const stack: FieldNode<T>[] = [root];
+  const order: FieldNode<T>[] = [];
+  for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
+    order.push(node);
+    if (node.items !== undefined) stack.push(node.items);
+    if (node.children !== undefined) stack.push(...[...node.children.values()].reverse());
+  }
+  for (const node of order) visit(node);
 }

@@ -4,6 +4,7 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { ScopeError, UsageError } from '../core/errors.js';
 import { toolVersion } from '../core/version.js';
+import { classifyCommand } from './classify-command.js';
 import { exitCodes } from './exit-codes.js';
 import { scanCommand, type CommandResult } from './scan-command.js';
 
@@ -19,7 +20,8 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) })
-    .addCommand(scanCommand(result).exitOverride());
+    .addCommand(scanCommand(result).exitOverride())
+    .addCommand(classifyCommand(result).exitOverride());
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return result.exitCode;

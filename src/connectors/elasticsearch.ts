@@ -1,7 +1,8 @@
+import { LimitError } from '../core/errors.js';
 import { formatHostPort } from '../core/parse-target.js';
 import { sanitizeText } from '../core/redact.js';
 import type { CollectionInfo, ServerInfo } from '../core/scan-report.js';
-import type { Connector, ProbeContext, ProbeResult, ProbeTarget } from './connector.js';
+import type { Connector, ProbeContext, ProbeResult, ProbeTarget, RecordSink } from './connector.js';
 import { httpRequest, parseJsonBody, type HttpResponse } from './http-request.js';
 import { probeFailure } from './network-failure.js';
 
@@ -92,6 +93,146 @@ function namedIndex(path: string | undefined): string | undefined {
   }
 }
 
+// Sampling. One plain search answers a sample of up to this many documents; more goes through the
+// scroll API, which has no from + size window of 10,000 (index.max_result_window).
+const maxPageSize = 1_000;
+// How long a scroll context lives between our calls. We never clear it (DELETE is not ours to send);
+// it expires on its own this long after the last page.
+const scrollKeepAlive = '1m';
+// Elasticsearch refuses a request line over http.max_initial_line_length (4 kB by default).
+const maxUrlChars = 4_000;
+// Metadata around each `_source` in a hit (_index, _id, _score, sort), for sizing pages.
+const hitOverheadBytes = 200;
+
+type Get = (path: string) => Promise<HttpResponse>;
+
+/** An index to sample, by its raw name (the report gets the sanitised one). */
+interface SampleIndex {
+  name: string;
+  records?: number;
+  bytes?: number;
+}
+
+interface SearchPage {
+  sources: unknown[];
+  scrollId?: string;
+}
+
+// Search response body (search-search.html#search-api-response-body): hits.hits[]._source, and
+// `_scroll_id` when the request opened or continued a scroll.
+function parsePage(response: HttpResponse): SearchPage | undefined {
+  if (response.status !== 200) return undefined;
+  const body = parseJsonBody(response.body);
+  if (!isObject(body) || !isObject(body.hits) || !Array.isArray(body.hits.hits)) return undefined;
+  const sources: unknown[] = [];
+  // Without _source (disabled in the mapping) a hit has nothing to classify.
+  for (const hit of body.hits.hits) if (isObject(hit) && isObject(hit._source)) sources.push(hit._source);
+  return typeof body._scroll_id === 'string' ? { sources, scrollId: body._scroll_id } : { sources };
+}
+
+/**
+ * Documents per page: as many as fit a quarter of the byte cap at the index's average stored size
+ * (store.size / docs.count, which also counts the inverted index, so it errs large), up to 1,000.
+ */
+function pageSize(index: SampleIndex, wanted: number, maxBytes: number): number {
+  const perDoc =
+    index.bytes !== undefined && index.records !== undefined && index.records > 0
+      ? index.bytes / index.records + hitOverheadBytes
+      : hitOverheadBytes * 10;
+  return Math.max(1, Math.min(wanted, maxPageSize, Math.floor(maxBytes / 4 / perDoc)));
+}
+
+/**
+ * Reads up to `limit` documents of one index with GET only: one `_search?size=N&sort=_doc` for a
+ * small sample, else a scroll (`sort=_doc` is the cheapest order, search-request-sort / scroll
+ * docs). Returns how many documents went to the sampler, and why it stopped early if it did.
+ */
+async function sampleIndex(
+  get: Get,
+  index: SampleIndex,
+  limit: number,
+  sampler: RecordSink,
+  maxBytes: number,
+): Promise<{ documents: number; note?: string }> {
+  const path = `/${encodeURIComponent(index.name)}/_search`;
+  let size = pageSize(index, limit, maxBytes);
+  let scroll: boolean;
+  let first: HttpResponse | undefined;
+  // A page over the cap (documents larger than the average said) is asked again, smaller.
+  for (;;) {
+    scroll = limit > size;
+    try {
+      first = await get(
+        scroll
+          ? `${path}?scroll=${scrollKeepAlive}&size=${size}&sort=_doc`
+          : `${path}?size=${size}&sort=_doc`,
+      );
+      break;
+    } catch (error) {
+      if (!(error instanceof LimitError) || size === 1) throw error;
+      size = Math.max(1, Math.floor(size / 8));
+    }
+  }
+  let page = parsePage(first);
+  if (page === undefined) return { documents: 0, note: `HTTP ${first.status}` };
+  let documents = 0;
+  for (;;) {
+    for (const source of page.sources) {
+      if (documents >= limit) break;
+      sampler.add(index.name, source);
+      documents++;
+    }
+    if (!scroll || documents >= limit || page.sources.length === 0) return { documents };
+    if (page.scrollId === undefined) return { documents, note: 'no scroll id' };
+    // scroll_id as a query parameter: deprecated since 7.0 in favour of a request body, but still
+    // read by Elasticsearch 8 and OpenSearch, and it keeps every call a body-less GET.
+    const next = `/_search/scroll?scroll=${scrollKeepAlive}&scroll_id=${encodeURIComponent(page.scrollId)}`;
+    if (next.length > maxUrlChars) return { documents, note: 'scroll id too long for a GET' };
+    let response: HttpResponse;
+    try {
+      response = await get(next);
+    } catch (error) {
+      if (error instanceof LimitError) return { documents, note: 'a page over the byte cap' };
+      throw error;
+    }
+    const parsed = parsePage(response);
+    if (parsed === undefined) return { documents, note: `HTTP ${response.status} on scroll` };
+    page = parsed;
+  }
+}
+
+/** Samples every listed index; returns the detail's note (counts only, never a value). */
+async function sampleIndices(
+  get: Get,
+  indices: readonly SampleIndex[],
+  sampler: RecordSink,
+  maxBytes: number,
+): Promise<string> {
+  let documents = 0;
+  let sampled = 0;
+  const failed: string[] = [];
+  let stopped = '';
+  for (const index of indices) {
+    try {
+      const result = await sampleIndex(get, index, sampler.limit, sampler, maxBytes);
+      documents += result.documents;
+      if (result.documents > 0) sampled++;
+      if (result.note !== undefined) failed.push(result.note);
+    } catch (error) {
+      if (sampler.signal.aborted) {
+        stopped = '; stopped at the sampling time limit';
+        break;
+      }
+      failed.push(error instanceof LimitError ? 'a page over the byte cap' : 'no answer');
+    }
+  }
+  const problems =
+    failed.length > 0
+      ? `; ${plural(failed.length, 'index', 'indices')} not fully read (${[...new Set(failed)].join(', ')})`
+      : '';
+  return `; sampled ${plural(documents, 'document')} from ${plural(sampled, 'index', 'indices')}${problems}${stopped}`;
+}
+
 /**
  * Elasticsearch and OpenSearch over HTTP, GET only (DESIGN.md invariant 1): the root banner names
  * product and version; `_cat/indices` with `bytes=b` gives every index's documents and bytes.
@@ -155,6 +296,7 @@ export const elasticsearchConnector = {
       }
 
       const collections: CollectionInfo[] = [];
+      const toSample: SampleIndex[] = [];
       let systemIndices = 0;
       let uncounted = 0;
       let fallbacks = 0;
@@ -179,6 +321,8 @@ export const elasticsearchConnector = {
         const bytes = catNumber(row['store.size']);
         if (bytes !== undefined) entry.bytes = bytes;
         collections.push(entry);
+        // A closed index answers no search (index_closed_exception); an empty one has nothing.
+        if (records !== 0 && row.status !== 'close') toSample.push({ ...entry, name: row.index });
       }
       collections.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
@@ -204,6 +348,19 @@ export const elasticsearchConnector = {
         collections,
       };
       if (records === 0 && uncounted === 0) result.indicators = ['empty'];
+      const sampler = ctx.sampler;
+      if (sampler !== undefined && sampler.limit > 0 && toSample.length > 0) {
+        // Sampling's own deadline, not the probe's: a --full read outlasts the probe timeout.
+        const sampleGet: Get = (path) =>
+          httpRequest(new URL(path, base), {
+            signal: sampler.signal,
+            maxBytes: ctx.maxBytes,
+            rejectLarger: true,
+            headers,
+          });
+        toSample.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+        result.detail += await sampleIndices(sampleGet, toSample, sampler, ctx.maxBytes);
+      }
       return result;
     } catch (error) {
       return probeFailure(error, ctx);

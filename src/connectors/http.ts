@@ -1,9 +1,17 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { createGunzip } from 'node:zlib';
 import { ScopeError } from '../core/errors.js';
 import { formatHostPort } from '../core/parse-target.js';
 import { sanitizeText } from '../core/redact.js';
 import type { CollectionInfo, ServerInfo, StoreSize } from '../core/scan-report.js';
-import type { Connector, ProbeContext, ProbeResult, ProbeTarget } from './connector.js';
+import type {
+  Connector,
+  ProbeContext,
+  ProbeResult,
+  ProbeTarget,
+  RecordSink,
+  RecordTextFormat,
+} from './connector.js';
 import { httpRequest, type HttpResponse } from './http-request.js';
 import { probeFailure } from './network-failure.js';
 
@@ -479,6 +487,13 @@ interface Session {
   origin: string;
 }
 
+// Credentials go only to the origin the user named, never to another one a redirect led to.
+function authHeaders(session: Session, url: URL): Record<string, string> {
+  return session.authorization !== undefined && url.origin === session.origin
+    ? { authorization: session.authorization }
+    : {};
+}
+
 async function send(
   session: Session,
   url: URL,
@@ -486,14 +501,11 @@ async function send(
   maxBytesFor?: (status: number, headers: IncomingHttpHeaders) => number,
 ): Promise<HttpResponse> {
   session.requestsLeft--;
-  const headers: Record<string, string> = {};
-  if (session.authorization !== undefined && url.origin === session.origin)
-    headers.authorization = session.authorization;
   return httpRequest(url, {
     method,
     signal: session.ctx.signal,
     maxBytes: session.ctx.maxBytes,
-    headers,
+    headers: authHeaders(session, url),
     ...(maxBytesFor === undefined ? {} : { maxBytesFor }),
   });
 }
@@ -554,7 +566,7 @@ async function listingResult(
   res: HttpResponse,
   url: URL,
   server: ServerInfo,
-): Promise<ProbeResult | undefined> {
+): Promise<{ result: ProbeResult; files: SampleSource[] } | undefined> {
   const body = res.body.toString('utf8');
   const dir = displayPath(new URL('.', url));
   // An object, not locals: the parser's callback updates it.
@@ -624,7 +636,13 @@ async function listingResult(
     ),
   };
   if (tally.entries === 0) result.indicators = ['empty'];
-  return result;
+  return {
+    result,
+    files: files.map((f) => {
+      const url = new URL(f.href);
+      return { collection: f.name, url, name: lastSegment(url.pathname) };
+    }),
+  };
 }
 
 function directFileResult(res: HttpResponse, url: URL, kind: DataKind, server: ServerInfo): ProbeResult {
@@ -664,6 +682,305 @@ async function probeLeakPaths(session: Session, origin: URL): Promise<DataFile[]
     }
   }
   return found;
+}
+
+// Sampling (when the scan classifies): data files read whole, within caps, for the classifier.
+// Files fetched per target; sampling's requests are counted apart from the probe's maxRequests.
+const maxSampledFiles = 20;
+// Per file: a sample needs the first records only; `--full` reads the whole file up to a cap that
+// keeps one file's text (a JS string) and its parse comfortably in memory.
+const sampleFileBytes = 8 * 1024 * 1024;
+const fullFileBytes = 64 * 1024 * 1024;
+// Per target, across files: downloads stop once this much was read.
+const sampleStoreBytes = 64 * 1024 * 1024;
+const fullStoreBytes = 512 * 1024 * 1024;
+
+/** A data file found by the probe that may be read for classification. */
+interface SampleSource {
+  /** As named in `collections`. */
+  collection: string;
+  url: URL;
+  /** Last path segment, for the format by extension. */
+  name: string;
+  /** What the probe's sniff saw, for a file without a telling extension. */
+  kind?: DataKind;
+  /** The whole file, when the probe already read all of it. */
+  response?: HttpResponse;
+}
+
+type SampleFormat = RecordTextFormat | 'json-or-ndjson';
+
+// RFC 8259 JSON, NDJSON/JSON Lines (one JSON text per line), RFC 4180 CSV, IANA text/tab-separated-values.
+const formatByExtension: readonly (readonly [string, SampleFormat])[] = [
+  ['.json', 'json-or-ndjson'],
+  ['.jsonl', 'ndjson'],
+  ['.ndjson', 'ndjson'],
+  ['.csv', 'csv'],
+  ['.tsv', 'tsv'],
+];
+
+function sampleFormat(file: SampleSource): { format: SampleFormat; gzip: boolean } | undefined {
+  let lower = file.name.toLowerCase();
+  const gzip = lower.endsWith('.gz');
+  if (gzip) lower = lower.slice(0, -3);
+  const byName = formatByExtension.find(([ext]) => lower.endsWith(ext))?.[1];
+  if (byName !== undefined) return { format: byName, gzip };
+  if (gzip) return undefined;
+  if (file.kind === 'json') return { format: 'json-or-ndjson', gzip: false };
+  if (file.kind === 'csv') return { format: 'csv', gzip: false };
+  return undefined;
+}
+
+/**
+ * Gunzips at most `cap` bytes (RFC 1952). A download cut by its own cap ends the stream early; what
+ * came out until then is a prefix of the file, marked truncated, as is output past the cap (a
+ * compression bomb stops there).
+ */
+function gunzipCapped(data: Buffer, cap: number): Promise<{ body: Buffer; truncated: boolean }> {
+  return new Promise((resolve) => {
+    const gunzip = createGunzip();
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    const finish = (truncated: boolean): void => {
+      if (done) return;
+      done = true;
+      gunzip.destroy();
+      resolve({ body: Buffer.concat(chunks), truncated });
+    };
+    gunzip.on('data', (chunk: Buffer) => {
+      if (done) return;
+      const room = cap - size;
+      if (chunk.length >= room) {
+        chunks.push(chunk.subarray(0, room));
+        size = cap;
+        finish(true);
+        return;
+      }
+      chunks.push(chunk);
+      size += chunk.length;
+    });
+    gunzip.on('end', () => {
+      finish(false);
+    });
+    gunzip.on('error', () => {
+      finish(true);
+    });
+    gunzip.end(data);
+  });
+}
+
+/** Index just past the last line break outside a quoted field (RFC 4180 §2.6), or 0. */
+export function completeCsvEnd(text: string): number {
+  let quoted = false;
+  let end = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) quoted = !quoted;
+    else if (c === 0x0a && !quoted) end = i + 1;
+  }
+  return end;
+}
+
+/**
+ * The complete elements of a JSON array whose text was cut short, one per line (NDJSON), found by a
+ * linear scan of string and bracket state; the element the cut went through is left out. Raw line
+ * breaks can only be whitespace between tokens in JSON (RFC 8259 §7: control characters in strings
+ * are escaped), so folding them keeps each element one line.
+ */
+export function completeArrayElements(text: string): string {
+  const out: string[] = [];
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  let start = -1;
+  const push = (end: number): void => {
+    const element = text.slice(start, end).trim();
+    if (element !== '') out.push(element.replace(/[\r\n]+/g, ' '));
+    start = -1;
+  };
+  for (let i = text.indexOf('['); i >= 0 && i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (c === 0x5c) escaped = true;
+      else if (c === 0x22) inString = false;
+      continue;
+    }
+    if (c === 0x22) {
+      inString = true;
+      if (depth === 1 && start < 0) start = i;
+    } else if (c === 0x7b || c === 0x5b) {
+      if (depth === 1 && start < 0) start = i;
+      depth++;
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+      if (depth === 1 && start >= 0) push(i + 1);
+      else if (depth <= 0) {
+        if (start >= 0) push(i);
+        break;
+      }
+    } else if (c === 0x2c && depth === 1) {
+      if (start >= 0) push(i);
+    } else if (depth === 1 && start < 0 && c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) start = i;
+  }
+  return out.join('\n');
+}
+
+// A `.json` file holding one object per line is NDJSON: its first line is a whole JSON object
+// and more lines follow.
+function looksLikeNdjson(text: string): boolean {
+  if (!text.startsWith('{')) return false;
+  const newline = text.indexOf('\n');
+  if (newline < 0 || newline > sniffBytes) return false;
+  if (text.slice(newline + 1).trimStart() === '') return false;
+  try {
+    const first: unknown = JSON.parse(text.slice(0, newline));
+    return typeof first === 'object' && first !== null;
+  } catch {
+    return false;
+  }
+}
+
+type Prepared = { text: string; format: RecordTextFormat } | { skip: 'truncated' | 'binary' | 'empty' };
+
+/** The part of a (maybe cut) download that holds whole records, in the format to parse it as. */
+function prepareText(body: Buffer, truncated: boolean, declared: SampleFormat): Prepared {
+  if (body.subarray(0, sniffBytes).includes(0)) return { skip: 'binary' };
+  let text = body.toString('utf8');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  text = text.trimStart();
+  if (text === '') return { skip: 'empty' };
+  let format: RecordTextFormat;
+  if (declared === 'json-or-ndjson') format = looksLikeNdjson(text) ? 'ndjson' : 'json';
+  else format = declared;
+  if (!truncated) return { text, format };
+  switch (format) {
+    case 'json': {
+      // A cut array still holds whole records; a cut object (one document) holds nothing certain.
+      if (!text.startsWith('[')) return { skip: 'truncated' };
+      const lines = completeArrayElements(text);
+      return lines === '' ? { skip: 'truncated' } : { text: lines, format: 'ndjson' };
+    }
+    case 'ndjson': {
+      const end = text.lastIndexOf('\n');
+      return end <= 0 ? { skip: 'truncated' } : { text: text.slice(0, end + 1), format };
+    }
+    case 'csv':
+    case 'tsv': {
+      const end = completeCsvEnd(text);
+      return end <= 0 ? { skip: 'truncated' } : { text: text.slice(0, end), format };
+    }
+  }
+}
+
+/**
+ * GETs the data files of an open target (JSON, NDJSON, CSV, TSV, gzipped or not) and hands their
+ * text to the sink, on sampling's own deadline. Returns a one-line summary of counts (no values).
+ */
+async function sampleFiles(
+  session: Session,
+  sampler: RecordSink,
+  files: readonly SampleSource[],
+): Promise<string> {
+  const full = sampler.limit === Infinity;
+  const fileCap = Math.max(session.ctx.maxBytes, full ? fullFileBytes : sampleFileBytes);
+  const storeCap = full ? fullStoreBytes : sampleStoreBytes;
+  const tally = { sampled: 0, partial: 0, bytes: 0, requests: 0 };
+  const skipped = new Map<string, number>();
+  const skip = (why: string): void => {
+    skipped.set(why, (skipped.get(why) ?? 0) + 1);
+  };
+  const readable = files.flatMap((file) => {
+    const format = sampleFormat(file);
+    return format === undefined ? [] : [{ file, ...format }];
+  });
+  if (!(sampler.limit > 0)) return 'no records sampled (limit 0)';
+  let stopped: string | undefined;
+  // A function, not the property: the property changes under the awaits below.
+  const aborted = (): boolean => sampler.signal.aborted;
+  for (const { file, format, gzip } of readable) {
+    if (tally.requests >= maxSampledFiles) {
+      skip(`over the ${maxSampledFiles}-file budget`);
+      continue;
+    }
+    if (tally.bytes >= storeCap) {
+      skip('over the byte budget');
+      continue;
+    }
+    if (aborted()) {
+      stopped = 'sampling deadline reached';
+      break;
+    }
+    let res = file.response;
+    if (res === undefined) {
+      tally.requests++;
+      try {
+        res = await httpRequest(file.url, {
+          method: 'GET',
+          signal: sampler.signal,
+          maxBytes: Math.min(fileCap, storeCap - tally.bytes),
+          headers: authHeaders(session, file.url),
+        });
+      } catch {
+        if (aborted()) {
+          stopped = 'sampling deadline reached';
+          break;
+        }
+        skip('not readable');
+        continue;
+      }
+    }
+    tally.bytes += res.body.length;
+    if (res.status < 200 || res.status >= 300 || mediaType(res.headers).includes('html')) {
+      skip('not readable');
+      continue;
+    }
+    let body = res.body;
+    let truncated = res.truncated;
+    const encoded = (header(res.headers, 'content-encoding') ?? '').toLowerCase() === 'gzip';
+    if (gzip || encoded) {
+      if (!startsWithBytes(body, [0x1f, 0x8b])) {
+        skip('not gzip');
+        continue;
+      }
+      const out = await gunzipCapped(body, fileCap);
+      body = out.body;
+      truncated = truncated || out.truncated;
+    }
+    const prepared = prepareText(body, truncated, format);
+    if ('skip' in prepared) {
+      skip(prepared.skip);
+      continue;
+    }
+    sampler.addText(file.collection, prepared.text, prepared.format);
+    tally.sampled++;
+    if (truncated) tally.partial++;
+  }
+  const notes = [
+    `sampled ${tally.sampled} of ${readable.length} JSON/CSV data files`,
+    ...(tally.partial > 0 ? [`${tally.partial} cut at the byte cap (whole records kept)`] : []),
+    ...[...skipped].map(([why, n]) => `${n} skipped (${why})`),
+    ...(stopped === undefined ? [] : [`sampling stopped early (${stopped})`]),
+  ];
+  return notes.join(', ');
+}
+
+async function withSample(
+  session: Session,
+  result: ProbeResult,
+  files: readonly SampleSource[],
+): Promise<ProbeResult> {
+  const sampler = session.ctx.sampler;
+  if (sampler === undefined || result.status !== 'open') return result;
+  let note: string;
+  try {
+    note = await sampleFiles(session, sampler, files);
+  } catch (error) {
+    // Only the class of failure: a message could quote what was read.
+    note = `sampling failed (${error instanceof Error ? sanitizeText(error.name, 40) : 'error'})`;
+  }
+  return { ...result, detail: `${result.detail}; ${note}` };
 }
 
 function isRedirect(status: number): boolean {
@@ -750,16 +1067,26 @@ async function probeHttp(scheme: Scheme, target: ProbeTarget, ctx: ProbeContext)
     }
     if (status >= 200 && status < 300) {
       const listing = await listingResult(session, res, url, server);
-      if (listing !== undefined) return withCredentialsNote(listing, withCredentials);
+      if (listing !== undefined)
+        return await withSample(session, withCredentialsNote(listing.result, withCredentials), listing.files);
       const kind = sniffData(res, url.pathname, !named);
-      if (kind !== undefined)
-        return withCredentialsNote(directFileResult(res, url, kind, server), withCredentials);
+      if (kind !== undefined) {
+        const file: SampleSource = {
+          collection: displayPath(url),
+          url,
+          name: lastSegment(url.pathname),
+          kind,
+          ...(res.truncated ? {} : { response: res }),
+        };
+        const result = withCredentialsNote(directFileResult(res, url, kind, server), withCredentials);
+        return await withSample(session, result, [file]);
+      }
     }
     if (!named && url.pathname === '/') {
       const found = await probeLeakPaths(session, url);
       if (found.length > 0) {
         const { size, collections } = collectionsResult(found, false);
-        return withCredentialsNote(
+        const result = withCredentialsNote(
           {
             status: 'open',
             detail: `data files readable without authentication at well-known paths: ${found.map((f) => f.name).join(', ')}`,
@@ -769,6 +1096,12 @@ async function probeHttp(scheme: Scheme, target: ProbeTarget, ctx: ProbeContext)
           },
           withCredentials,
         );
+        const files = found.map((f) => ({
+          collection: f.name,
+          url: new URL(f.name, url),
+          name: f.name.slice(1),
+        }));
+        return await withSample(session, result, files);
       }
     }
     return {

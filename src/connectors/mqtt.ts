@@ -3,7 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ProtocolError } from '../core/errors.js';
 import { sanitizeText } from '../core/redact.js';
 import type { CollectionInfo, ServerInfo } from '../core/scan-report.js';
-import type { Connector, ProbeContext, ProbeResult, ProbeTarget } from './connector.js';
+import type { Connector, ProbeContext, ProbeResult, ProbeTarget, RecordSink } from './connector.js';
+import { topicFamily } from './key-family.js';
 import { probeFailure } from './network-failure.js';
 import { TcpSession } from './tcp-session.js';
 
@@ -175,10 +176,25 @@ function connackVerdict(code: number, withCredentials: boolean): ProbeResult | u
 class Observations {
   readonly topics = new Map<string, number>();
   readonly sys = new Map<string, string>();
+  /** Payloads handed to the sampler per topic family (the topic with variable levels as `*`). */
+  readonly sampled = new Map<string, number>();
   messages = 0;
   retained = 0;
   bytes = 0;
   capped: string | undefined;
+
+  /** With a sampler, payloads seen in the window are the records: MQTT keeps no history to read. */
+  constructor(private readonly sampler?: RecordSink) {}
+
+  private sample(topic: string, payload: Buffer): void {
+    if (this.sampler === undefined) return;
+    const family = topicFamily(topic);
+    const taken = this.sampled.get(family) ?? 0;
+    if (taken >= this.sampler.limit) return;
+    this.sampled.set(family, taken + 1);
+    // As text: the classifier parses JSON payloads and treats the rest as a value.
+    this.sampler.add(family, payload.toString('utf8'));
+  }
 
   // §3.3: PUBLISH = topic name, packet id when QoS > 0, payload; flags DUP|QoS(2)|RETAIN.
   observe(packet: Packet): void {
@@ -202,6 +218,7 @@ class Observations {
       }
       this.topics.set(topic, (seen ?? 0) + 1);
       this.messages++;
+      this.sample(topic, payload);
       // §3.3.1.3: RETAIN is set on messages sent because of a new subscription (the stored ones).
       if ((packet.flags & 0x01) !== 0) this.retained++;
     }
@@ -319,7 +336,9 @@ export const mqttConnector = {
 
       const filters = [allTopics, sysTopics];
       let suback: Packet | undefined;
-      const seen = new Observations();
+      const seen = new Observations(
+        ctx.sampler !== undefined && ctx.sampler.limit > 0 ? ctx.sampler : undefined,
+      );
       try {
         let send: Buffer | undefined = encodeSubscribe(1, filters);
         while (suback === undefined) {
@@ -367,11 +386,18 @@ export const mqttConnector = {
       }
       const collections = collectionsOf(seen);
       const capped = seen.capped === undefined ? '' : ` (stopped at ${seen.capped})`;
+      const sampled =
+        ctx.sampler === undefined
+          ? ''
+          : `; sampled ${count(
+              [...seen.sampled.values()].reduce((a, b) => a + b, 0),
+              'message',
+            )} in ` + `${seen.sampled.size} topic ${seen.sampled.size === 1 ? 'family' : 'families'}`;
       return {
         status: 'open',
         detail:
           `${how} and SUBSCRIBE # accepted; ${count(seen.messages, 'message')} (${seen.retained} retained) ` +
-          `on ${count(collections.length, 'topic')} in ${windowMs / 1000} s${capped}${seen.counters()}${cutShort}`,
+          `on ${count(collections.length, 'topic')} in ${windowMs / 1000} s${capped}${sampled}${seen.counters()}${cutShort}`,
         server,
         size: { collections: collections.length, records: seen.messages, approximate: true },
         collections,

@@ -1,9 +1,10 @@
 import { connect, type Socket } from 'node:net';
+import type { Readable } from 'node:stream';
 import mysql from 'mysql2/promise';
 import { LimitError, ProtocolError } from '../core/errors.js';
 import { sanitizeText } from '../core/redact.js';
 import type { CollectionInfo, ServerInfo, StoreSize } from '../core/scan-report.js';
-import type { Connector, ProbeContext, ProbeResult, ProbeTarget } from './connector.js';
+import type { Connector, ProbeContext, ProbeResult, ProbeTarget, RecordSink } from './connector.js';
 import { probeFailure } from './network-failure.js';
 import { TcpSession } from './tcp-session.js';
 
@@ -239,6 +240,32 @@ function quoteId(name: string): string {
   return `\`${name.replace(/`/g, '``')}\``;
 }
 
+/** Deadline and byte cap of one driver connection. */
+interface DriverIo {
+  signal: AbortSignal;
+  /** Cap on bytes received in one window (the whole session unless `newWindow` is called). */
+  maxBytes: number;
+  /**
+   * Sampling reads: BIGINT beyond 2^53 as exact strings rather than rounded numbers (ids, phone
+   * numbers and account numbers must stay what they are).
+   */
+  exactNumbers?: boolean;
+}
+
+interface Driver {
+  connection: mysql.Connection;
+  /** Starts a new byte-cap window: the cap then bounds one row of a stream, not the session. */
+  newWindow(): void;
+  received(): number;
+  /** False once the socket is gone (byte cap, deadline, peer hung up). */
+  alive(): boolean;
+  /** Drops the socket at once (a stream left half-read). */
+  destroy(): void;
+  /** Calls `listener` once the socket closes (at once if it has); returns the unsubscribe. */
+  onLost(listener: (error: Error) => void): () => void;
+  close: () => Promise<void>;
+}
+
 /**
  * A mysql2 connection on a socket we own: destroyed when the probe's AbortSignal fires or when the
  * peer sends more than `maxBytes`, so the driver can neither outlive the probe nor buffer without
@@ -246,25 +273,37 @@ function quoteId(name: string): string {
  */
 async function openDriver(
   target: ProbeTarget,
-  ctx: ProbeContext,
+  io: DriverIo,
   user: string,
-  remainingMs: () => number,
-): Promise<{ connection: mysql.Connection; close: () => Promise<void> }> {
-  ctx.signal.throwIfAborted();
+  connectTimeoutMs: number,
+): Promise<Driver> {
+  io.signal.throwIfAborted();
   let received = 0;
+  let windowStart = 0;
   let overflow: LimitError | undefined;
   const socket: Socket = connect({ host: target.host, port: target.port, noDelay: true });
   const abort = (): void => {
-    socket.destroy(new Error('aborted', { cause: ctx.signal.reason }));
+    socket.destroy(new Error('aborted', { cause: io.signal.reason }));
   };
-  ctx.signal.addEventListener('abort', abort, { once: true });
+  io.signal.addEventListener('abort', abort, { once: true });
   socket.once('close', () => {
-    ctx.signal.removeEventListener('abort', abort);
+    io.signal.removeEventListener('abort', abort);
   });
+  const onLost = (listener: (error: Error) => void): (() => void) => {
+    const fire = (): void => {
+      listener(overflow ?? new Error('connection closed'));
+    };
+    if (socket.destroyed) {
+      fire();
+      return () => undefined;
+    }
+    socket.once('close', fire);
+    return () => socket.off('close', fire);
+  };
   socket.on('data', (chunk: Buffer) => {
     received += chunk.length;
-    if (received > ctx.maxBytes && overflow === undefined) {
-      overflow = new LimitError(`answers larger than ${ctx.maxBytes} bytes in one session`);
+    if (received - windowStart > io.maxBytes && overflow === undefined) {
+      overflow = new LimitError(`answers larger than ${io.maxBytes} bytes in one response`);
       socket.destroy(overflow);
     }
   });
@@ -281,9 +320,10 @@ async function openDriver(
       user,
       password: target.password ?? '',
       stream: () => socket,
-      connectTimeout: Math.max(1, remainingMs()),
+      connectTimeout: Math.max(1, connectTimeoutMs),
       multipleStatements: false,
       debug: false,
+      ...(io.exactNumbers === true ? { supportBigNumbers: true } : {}),
     });
   } catch (error) {
     await close();
@@ -291,11 +331,32 @@ async function openDriver(
   }
   // A connection whose socket dies while idle emits 'error'; unhandled, that would crash the process.
   connection.on('error', () => undefined);
-  return { connection, close };
+  return {
+    connection,
+    newWindow: () => {
+      windowStart = received;
+    },
+    received: () => received,
+    alive: () => !socket.destroyed,
+    destroy: () => {
+      socket.destroy();
+    },
+    onLost,
+    close,
+  };
+}
+
+/** A table to read records from, as named in `collections`. */
+interface SampleTable {
+  schema: string;
+  name: string;
+  collection: string;
 }
 
 interface Survey {
   collections: CollectionInfo[];
+  /** Every listed table, biggest first. */
+  sampleable: SampleTable[];
   size: StoreSize;
   schemas: number;
 }
@@ -327,6 +388,7 @@ async function survey(
     let approximate = rows.length > tableCap;
     let countsLeft = exactCountCap;
     const collections: CollectionInfo[] = [];
+    const sampleable: SampleTable[] = [];
     let records = 0;
     let bytes = 0;
     for (const row of listed) {
@@ -365,6 +427,7 @@ async function survey(
         bytes += size;
       }
       collections.push(collection);
+      sampleable.push({ schema, name, collection: collection.name });
     }
     let tables = listed.length;
     if (rows.length > tableCap) {
@@ -381,10 +444,210 @@ async function survey(
     }
     const size: StoreSize = { collections: tables, records, bytes };
     if (approximate) size.approximate = true;
-    return { collections, size, schemas: new Set(listed.map((r) => String(r.schema))).size };
+    return { collections, sampleable, size, schemas: new Set(listed.map((r) => String(r.schema))).size };
   } finally {
     await connection.query({ sql: 'ROLLBACK', timeout: remainingMs() }).catch(() => undefined);
   }
+}
+
+// One row may hold this much (a LONGBLOB or LONGTEXT); a bigger one ends that table's read, not the
+// process's memory. Rows stream one at a time, so this bounds memory however long the table is.
+const sampleRowBytes = 64 * 1024 * 1024;
+// Per store: a sample reads a bounded amount; `--full` reads everything up to a ceiling that only
+// a very large store reaches, within sampling's own deadline.
+const sampleStoreBytes = 512 * 1024 * 1024;
+const fullStoreBytes = 64 * 1024 * 1024 * 1024;
+// Server-side cap of one LIMIT query. A `--full` stream has none (it legitimately runs long): the
+// sampling deadline destroys the socket, and the server stops at its next write.
+const sampleStatementSeconds = 30;
+// A connection spent on one table (byte cap, peer hung up) is replaced at most this often.
+const sampleReopens = 3;
+// MySQL allows 4096 columns per table, InnoDB 1017.
+const maxColumns = 4096;
+// Below this depth only parsed JSON columns, already plain.
+const maxTypedDepth = 8;
+
+/**
+ * A column value as the classifier takes it: JSON-like. mysql2 hands over Dates (DATETIME,
+ * TIMESTAMP, DATE), Buffers (BLOB, BINARY, BIT), strings for DECIMAL and big BIGINT, parsed JSON
+ * (MySQL's JSON type) and {x, y} points. Binary values are left out (undefined).
+ */
+function toRecordValue(value: unknown, depth = 0): unknown {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
+  if (typeof value === 'bigint') return value.toString();
+  // Zero dates (0000-00-00) arrive as invalid Dates.
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
+  if (value instanceof Uint8Array || typeof value !== 'object') return undefined;
+  if (depth >= maxTypedDepth) return value;
+  if (Array.isArray(value)) return value.map((v: unknown) => toRecordValue(v, depth + 1) ?? null);
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto === Object.prototype || proto === null) return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toRecordValue(v, depth + 1) ?? null]));
+}
+
+// Rows come as arrays (rowsAsArray), so a column named `__proto__` stays a column; fromEntries
+// defines own properties.
+function toRecord(names: readonly string[], row: readonly unknown[]): Record<string, unknown> {
+  const entries: [string, unknown][] = [];
+  names.forEach((name, i) => {
+    const plain = toRecordValue(row[i]);
+    if (plain !== undefined) entries.push([name, plain]);
+  });
+  return Object.fromEntries(entries);
+}
+
+/**
+ * The part of mysql2 that streams: the callback connection a promise connection wraps (there at
+ * run time as `.connection`, missing from mysql2/promise's typings) and its query's Readable.
+ */
+interface Streaming {
+  connection: {
+    query(options: { sql: string; rowsAsArray: boolean }): {
+      stream(options: { highWaterMark: number }): Readable;
+    };
+  };
+}
+
+/**
+ * Streams up to `limit` rows of one table, in its own READ ONLY transaction (short, so InnoDB's
+ * purge is not held back for a whole `--full` read), into the sink, one row in memory at a time:
+ * the stream pauses the socket while the sink is busy. Returns the rows read.
+ *
+ * Columns are selected by position under neutral aliases, named from information_schema: mysql2
+ * fails a whole result (and its stream never ends) on a column it refuses as a key, such as
+ * `__proto__`, and a hostile table may have one.
+ */
+async function sampleTable(
+  driver: Driver,
+  table: SampleTable,
+  limit: number,
+  sampler: RecordSink,
+  overBudget: () => boolean,
+): Promise<number> {
+  const { connection } = driver;
+  await connection.query('START TRANSACTION READ ONLY');
+  let rows = 0;
+  try {
+    const [columns] = await connection.query<(mysql.RowDataPacket & { name: unknown })[]>({
+      sql: `SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS
+             WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION LIMIT ${maxColumns}`,
+      values: [table.schema, table.name],
+    });
+    const names = columns.map((c) => String(c.name));
+    // Every table has a column; none visible means no privilege on any.
+    if (names.length === 0) throw new Error('no readable column');
+    const list = names.map((name, i) => `${quoteId(name)} AS c${i}`).join(', ');
+    const bounded = Number.isFinite(limit) ? ` LIMIT ${limit}` : '';
+    const query = (connection as unknown as Streaming).connection.query({
+      sql: `SELECT ${list} FROM ${quoteId(table.schema)}.${quoteId(table.name)}${bounded}`,
+      rowsAsArray: true,
+    });
+    const stream = query.stream({ highWaterMark: 64 });
+    // A stream whose connection died may never end: the socket's close ends it with an error.
+    const off = driver.onLost((error) => stream.destroy(error));
+    driver.newWindow();
+    try {
+      for await (const row of stream as AsyncIterable<unknown>) {
+        driver.newWindow();
+        if (Array.isArray(row)) sampler.add(table.collection, toRecord(names, row));
+        rows++;
+        // Leaving a stream half-read would leave the connection mid-result: end the session instead.
+        if (overBudget()) {
+          driver.destroy();
+          break;
+        }
+      }
+    } finally {
+      off();
+    }
+    return rows;
+  } finally {
+    if (driver.alive()) await connection.query('ROLLBACK').catch(() => undefined);
+  }
+}
+
+/**
+ * Reads records of every surveyed table for classification, on a connection of its own that hangs
+ * on sampling's deadline rather than the probe's. Returns a one-line summary of counts (no values).
+ */
+async function sampleStore(
+  target: ProbeTarget,
+  ctx: ProbeContext,
+  user: string,
+  product: string,
+  sampler: RecordSink,
+  tables: readonly SampleTable[],
+): Promise<string> {
+  // Finite limits print as digits in SQL (1e21 would print as an exponent).
+  const limit =
+    sampler.limit === Infinity ? Infinity : Math.min(Math.floor(sampler.limit), Number.MAX_SAFE_INTEGER);
+  if (!(limit > 0)) return 'no records sampled (limit 0)';
+  const storeCap = limit === Infinity ? fullStoreBytes : sampleStoreBytes;
+  const io: DriverIo = {
+    signal: sampler.signal,
+    maxBytes: Math.max(ctx.maxBytes, sampleRowBytes),
+    exactNumbers: true,
+  };
+  const seconds = limit === Infinity ? 0 : sampleStatementSeconds;
+  const settings = [
+    product === 'mariadb'
+      ? `SET SESSION max_statement_time = ${seconds}`
+      : `SET SESSION max_execution_time = ${seconds * 1000}`,
+    'SET SESSION lock_wait_timeout = 2',
+    'SET SESSION TRANSACTION READ ONLY',
+  ];
+  const tally = { tables: 0, rows: 0, failed: 0, bytes: 0, stopped: undefined as string | undefined };
+  let next = 0;
+  try {
+    for (let reopens = 0; next < tables.length && tally.stopped === undefined; reopens++) {
+      if (reopens > sampleReopens) {
+        tally.failed += tables.length - next;
+        break;
+      }
+      let driver: Driver;
+      try {
+        driver = await openDriver(target, io, user, ctx.timeoutMs);
+      } catch (error) {
+        if (sampler.signal.aborted) throw error;
+        tally.failed += tables.length - next;
+        break;
+      }
+      try {
+        for (const sql of settings) await driver.connection.query(sql).catch(() => undefined);
+        while (next < tables.length && driver.alive()) {
+          if (tally.bytes >= storeCap) {
+            tally.stopped = `${storeCap / 1024 ** 2} MiB read`;
+            break;
+          }
+          const table = tables[next++] as SampleTable;
+          const before = driver.received();
+          const overBudget = (): boolean => tally.bytes + driver.received() - before >= storeCap;
+          try {
+            tally.rows += await sampleTable(driver, table, limit, sampler, overBudget);
+            tally.tables++;
+          } catch (error) {
+            if (sampler.signal.aborted) throw error;
+            // No SELECT privilege, a crashed table, a lock wait, a row over the byte cap.
+            tally.failed++;
+          } finally {
+            tally.bytes += driver.received() - before;
+          }
+        }
+      } finally {
+        await driver.close();
+      }
+    }
+  } catch (error) {
+    if (!sampler.signal.aborted) throw error;
+    tally.stopped = 'sampling deadline reached';
+  }
+  if (tally.bytes >= storeCap) tally.stopped ??= `${storeCap / 1024 ** 2} MiB read`;
+  return [
+    `sampled ${tally.rows} rows of ${tally.tables} tables`,
+    ...(tally.failed > 0 ? [`${tally.failed} tables not readable`] : []),
+    ...(tally.stopped === undefined ? [] : [`sampling stopped early (${tally.stopped})`]),
+  ].join(', ');
 }
 
 function greetingErrorResult(code: number, message: string): ProbeResult {
@@ -455,7 +718,12 @@ export const mysqlConnector = {
       const server = greeting === undefined ? { product: 'mysql' } : serverInfo(greeting.version);
       let driver: Awaited<ReturnType<typeof openDriver>>;
       try {
-        driver = await openDriver(target, ctx, user, remainingMs);
+        driver = await openDriver(
+          target,
+          { signal: ctx.signal, maxBytes: ctx.maxBytes },
+          user,
+          remainingMs(),
+        );
       } catch (error) {
         const errno = (error as { errno?: unknown }).errno;
         if (errno === 1045 || errno === 1044 || errno === 1130)
@@ -463,6 +731,24 @@ export const mysqlConnector = {
         throw error;
       }
       close = driver.close;
+      const login = user;
+      // The store is open: read records for classification when the scan classifies.
+      const withSample = async (
+        result: ProbeResult,
+        tables: readonly SampleTable[],
+      ): Promise<ProbeResult> => {
+        if (ctx.sampler === undefined) return result;
+        await close?.();
+        close = undefined;
+        let note: string;
+        try {
+          note = await sampleStore(target, ctx, login, server.product, ctx.sampler, tables);
+        } catch (error) {
+          // Messages of a failed read may quote values; only the class of failure is reported.
+          note = `sampling failed (${error instanceof Error ? sanitizeText(error.name, 40) : 'error'})`;
+        }
+        return { ...result, detail: `${result.detail}; ${note}` };
+      };
       let surveyed: Survey;
       try {
         surveyed = await survey(driver.connection, server.product, remainingMs, inTime);
@@ -480,7 +766,7 @@ export const mysqlConnector = {
         collections,
       };
       if (size.records === 0) result.indicators = ['empty'];
-      return result;
+      return await withSample(result, surveyed.sampleable);
     } catch (error) {
       return probeFailure(error, ctx);
     } finally {

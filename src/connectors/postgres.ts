@@ -3,7 +3,7 @@ import pg from 'pg';
 import { LimitError, ProtocolError } from '../core/errors.js';
 import { sanitizeText } from '../core/redact.js';
 import type { CollectionInfo, StoreSize } from '../core/scan-report.js';
-import type { Connector, ProbeContext, ProbeResult, ProbeTarget } from './connector.js';
+import type { Connector, ProbeContext, ProbeResult, ProbeTarget, RecordSink } from './connector.js';
 import { probeFailure } from './network-failure.js';
 import { TcpSession } from './tcp-session.js';
 
@@ -150,7 +150,25 @@ async function precheck(
 
 interface DriverSession {
   client: pg.Client;
+  /**
+   * Starts a new byte-cap window: from here on the cap bounds the next response (one row batch)
+   * rather than the whole session, so a `--full` read streams without buffering without bound.
+   */
+  newWindow(): void;
+  /** Bytes received over the whole session. */
+  received(): number;
+  /** False once the socket is gone (byte cap, deadline, peer hung up): the session is spent. */
+  alive(): boolean;
   close(): Promise<void>;
+}
+
+/** Deadline, byte cap and socket registry of the driver sessions of one phase (survey or sampling). */
+interface DriverIo {
+  signal: AbortSignal;
+  /** Cap on bytes received in one window (the whole session unless `newWindow` is called). */
+  maxBytes: number;
+  /** Destroyed together when `signal` fires. */
+  sockets: Set<Socket>;
 }
 
 /**
@@ -159,22 +177,22 @@ interface DriverSession {
  */
 async function openDriver(
   target: ProbeTarget,
-  ctx: ProbeContext,
+  io: DriverIo,
   user: string,
   database: string,
-  remainingMs: () => number,
-  sockets: Set<Socket>,
+  timeoutMs: number,
 ): Promise<DriverSession> {
-  ctx.signal.throwIfAborted();
+  io.signal.throwIfAborted();
   let received = 0;
+  let windowStart = 0;
   let overflow: LimitError | undefined;
   const socket = new Socket();
-  sockets.add(socket);
-  socket.once('close', () => sockets.delete(socket));
+  io.sockets.add(socket);
+  socket.once('close', () => io.sockets.delete(socket));
   socket.on('data', (chunk: Buffer) => {
     received += chunk.length;
-    if (received > ctx.maxBytes && overflow === undefined) {
-      overflow = new LimitError(`answers larger than ${ctx.maxBytes} bytes in one session`);
+    if (received - windowStart > io.maxBytes && overflow === undefined) {
+      overflow = new LimitError(`answers larger than ${io.maxBytes} bytes in one response`);
       socket.destroy(overflow);
     }
   });
@@ -186,8 +204,8 @@ async function openDriver(
     ...(target.password === undefined ? {} : { password: target.password }),
     ssl: false,
     application_name: 'leakwatch',
-    connectionTimeoutMillis: Math.max(1, remainingMs()),
-    query_timeout: Math.max(1, remainingMs()),
+    connectionTimeoutMillis: Math.max(1, timeoutMs),
+    query_timeout: Math.max(1, timeoutMs),
     stream: () => socket,
   });
   // An idle client whose socket dies emits 'error'; without a listener that would crash the process.
@@ -202,7 +220,15 @@ async function openDriver(
     await close();
     throw overflow ?? error;
   }
-  return { client, close };
+  return {
+    client,
+    newWindow: () => {
+      windowStart = received;
+    },
+    received: () => received,
+    alive: () => !socket.destroyed,
+    close,
+  };
 }
 
 // Typed as the driver may hand them over from a hostile peer, not as a real server would send them.
@@ -218,8 +244,20 @@ function finite(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }
 
+/** A table the login may SELECT from, as named in `collections`. */
+interface SampleTable {
+  schema: string;
+  name: string;
+  collection: string;
+  /** Average bytes per row from the catalog (indexes and TOAST included, so rather high). */
+  rowBytes?: number;
+}
+
 interface DatabaseSizes {
+  database: string;
   collections: CollectionInfo[];
+  /** Tables to read records from when the scan classifies, biggest first. */
+  sampleable: SampleTable[];
   tables: number;
   records: number;
   bytes: number;
@@ -258,6 +296,7 @@ async function sizeDatabase(
   const listed = rows.slice(0, tableCap);
   let approximate = rows.length > tableCap;
   const collections: CollectionInfo[] = [];
+  const sampleable: SampleTable[] = [];
   let records = 0;
   let bytes = 0;
   for (const row of listed) {
@@ -299,6 +338,11 @@ async function sizeDatabase(
       bytes += size;
     }
     collections.push(collection);
+    if (row.readable === true) {
+      const table: SampleTable = { schema, name, collection: collection.name };
+      if (size !== undefined && count !== undefined && count > 0) table.rowBytes = size / count;
+      sampleable.push(table);
+    }
   }
   let tables = listed.length;
   if (rows.length > tableCap) {
@@ -311,7 +355,7 @@ async function sizeDatabase(
       bytes = Math.max(bytes, finite(totals.bytes) ?? 0);
     }
   }
-  return { collections, tables, records, bytes, approximate };
+  return { database, collections, sampleable, tables, records, bytes, approximate };
 }
 
 async function readOnly<T>(client: pg.Client, timeoutMs: number, work: () => Promise<T>): Promise<T> {
@@ -366,6 +410,189 @@ function openResult(
   return result;
 }
 
+// Rows per FETCH of a long read, fewer for wide rows, so one batch stays near sampleBatchBytes.
+const sampleBatchRows = 5000;
+const sampleBatchBytes = 16 * 1024 * 1024;
+// One response (a LIMIT result or one FETCH batch) may hold this much; a single bigger row (a huge
+// bytea or jsonb value) ends that table's read, not the process's memory.
+const sampleResponseBytes = 64 * 1024 * 1024;
+// Per store: a sample reads a bounded amount; `--full` reads everything up to a ceiling that only
+// a very large store reaches, within sampling's own deadline.
+const sampleStoreBytes = 512 * 1024 * 1024;
+const fullStoreBytes = 64 * 1024 * 1024 * 1024;
+// Server-side cap of each sampling statement (a LIMIT query or one FETCH), so no read outlives a
+// client that gave up; the client-side timeout is a little longer, so the server cancels first.
+const sampleStatementMs = 30_000;
+// A session spent on one table (byte cap, peer hung up) is replaced at most this often per database.
+const sampleReopens = 3;
+// PostgreSQL arrays nest at most 6 deep (MAXDIM); below that only parsed json/jsonb, already plain.
+const maxTypedDepth = 8;
+
+/**
+ * A column value as the classifier takes it: JSON-like. The driver hands over Dates (timestamps),
+ * Buffers (bytea), strings for int8/numeric, parsed json/jsonb and arrays of any of these.
+ * Binary values are left out (undefined): they are not text to classify.
+ */
+function toRecordValue(value: unknown, depth = 0): unknown {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
+  if (value instanceof Uint8Array || typeof value !== 'object') return undefined;
+  if (depth >= maxTypedDepth) return value;
+  if (Array.isArray(value)) return value.map((v: unknown) => toRecordValue(v, depth + 1) ?? null);
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto === Object.prototype || proto === null) return value;
+  // Driver classes (interval): their own fields, as plain data.
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toRecordValue(v, depth + 1) ?? null]));
+}
+
+// fromEntries defines own properties, so a column named `__proto__` stays a column.
+function toRecord(row: Record<string, unknown>): Record<string, unknown> {
+  const entries: [string, unknown][] = [];
+  for (const [key, value] of Object.entries(row)) {
+    const plain = toRecordValue(value);
+    if (plain !== undefined) entries.push([key, plain]);
+  }
+  return Object.fromEntries(entries);
+}
+
+/**
+ * Reads up to `limit` rows of one table in its own READ ONLY transaction (short, so the target's
+ * vacuum horizon is not held for a whole `--full` read) and hands them to the sink. Small samples
+ * are one `SELECT … LIMIT n`; longer reads go through a cursor, batch by batch, so memory holds one
+ * batch at a time. Returns the rows read.
+ */
+async function sampleTable(
+  session: DriverSession,
+  table: SampleTable,
+  limit: number,
+  sampler: RecordSink,
+  overBudget: () => boolean,
+): Promise<number> {
+  const { client } = session;
+  const from = `${pg.escapeIdentifier(table.schema)}.${pg.escapeIdentifier(table.name)}`;
+  const batch =
+    table.rowBytes === undefined
+      ? sampleBatchRows
+      : Math.max(100, Math.min(sampleBatchRows, Math.floor(sampleBatchBytes / Math.max(1, table.rowBytes))));
+  let rows = 0;
+  const take = (result: pg.QueryResult<Record<string, unknown>>): void => {
+    for (const row of result.rows) sampler.add(table.collection, toRecord(row));
+    rows += result.rows.length;
+  };
+  return readOnly(client, sampleStatementMs, async () => {
+    if (limit <= batch) {
+      session.newWindow();
+      take(await client.query<Record<string, unknown>>(`SELECT * FROM ${from} LIMIT ${limit}`));
+      return rows;
+    }
+    const bounded = Number.isFinite(limit) ? ` LIMIT ${limit}` : '';
+    await client.query(`DECLARE leakwatch_rows NO SCROLL CURSOR FOR SELECT * FROM ${from}${bounded}`);
+    for (;;) {
+      sampler.signal.throwIfAborted();
+      session.newWindow();
+      const result = await client.query<Record<string, unknown>>(
+        `FETCH FORWARD ${batch} FROM leakwatch_rows`,
+      );
+      take(result);
+      if (result.rows.length < batch || overBudget()) return rows;
+    }
+    // The transaction's ROLLBACK closes the cursor.
+  });
+}
+
+interface SampleTally {
+  tables: number;
+  rows: number;
+  failed: number;
+  bytes: number;
+  stopped?: string;
+}
+
+/**
+ * Reads records of every surveyed table for classification, on sessions of their own that hang on
+ * sampling's deadline rather than the probe's. Returns a one-line summary of counts (no values).
+ */
+async function sampleStore(
+  target: ProbeTarget,
+  ctx: ProbeContext,
+  user: string,
+  sampler: RecordSink,
+  databases: readonly DatabaseSizes[],
+): Promise<string> {
+  // Finite limits print as digits in SQL (1e21 would print as an exponent).
+  const limit =
+    sampler.limit === Infinity ? Infinity : Math.min(Math.floor(sampler.limit), Number.MAX_SAFE_INTEGER);
+  const tally: SampleTally = { tables: 0, rows: 0, failed: 0, bytes: 0 };
+  if (!(limit > 0)) return 'no records sampled (limit 0)';
+  const storeCap = sampler.limit === Infinity ? fullStoreBytes : sampleStoreBytes;
+  const sockets = new Set<Socket>();
+  const abort = (): void => {
+    for (const socket of sockets) socket.destroy(new Error('aborted', { cause: sampler.signal.reason }));
+  };
+  sampler.signal.addEventListener('abort', abort, { once: true });
+  const io: DriverIo = {
+    signal: sampler.signal,
+    maxBytes: Math.max(ctx.maxBytes, sampleResponseBytes),
+    sockets,
+  };
+  try {
+    databases: for (const db of databases) {
+      let next = 0;
+      for (let reopens = 0; next < db.sampleable.length; reopens++) {
+        if (reopens > sampleReopens) {
+          tally.failed += db.sampleable.length - next;
+          break;
+        }
+        let session: DriverSession;
+        try {
+          session = await openDriver(target, io, user, db.database, sampleStatementMs + 5000);
+        } catch (error) {
+          if (sampler.signal.aborted) throw error;
+          tally.failed += db.sampleable.length - next;
+          break;
+        }
+        try {
+          while (next < db.sampleable.length && session.alive()) {
+            if (tally.bytes >= storeCap) {
+              tally.stopped = `${storeCap / 1024 ** 2} MiB read`;
+              break databases;
+            }
+            const table = db.sampleable[next++] as SampleTable;
+            const before = session.received();
+            const overBudget = (): boolean => tally.bytes + session.received() - before >= storeCap;
+            try {
+              tally.rows += await sampleTable(session, table, limit, sampler, overBudget);
+              tally.tables++;
+            } catch (error) {
+              if (sampler.signal.aborted) throw error;
+              // No SELECT privilege after all, a lock or statement timeout, a row over the byte cap.
+              tally.failed++;
+            } finally {
+              tally.bytes += session.received() - before;
+            }
+          }
+        } finally {
+          await session.close();
+        }
+      }
+    }
+  } catch (error) {
+    if (!sampler.signal.aborted) throw error;
+    tally.stopped = 'sampling deadline reached';
+  } finally {
+    if (tally.bytes >= storeCap) tally.stopped ??= `${storeCap / 1024 ** 2} MiB read`;
+    sampler.signal.removeEventListener('abort', abort);
+    abort();
+  }
+  return [
+    `sampled ${tally.rows} rows of ${tally.tables} tables`,
+    ...(tally.failed > 0 ? [`${tally.failed} tables not readable`] : []),
+    ...(tally.stopped === undefined ? [] : [`sampling stopped early (${tally.stopped})`]),
+  ].join(', ');
+}
+
 function isAuthFailure(error: unknown): error is Error & { code: string } {
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' && (code === '28P01' || code === '28000');
@@ -395,6 +622,22 @@ export const postgresConnector = {
       for (const socket of sockets) socket.destroy(new Error('aborted', { cause: ctx.signal.reason }));
     };
     ctx.signal.addEventListener('abort', abort, { once: true });
+    const surveyIo: DriverIo = { signal: ctx.signal, maxBytes: ctx.maxBytes, sockets };
+    // The store is open: read records for classification when the scan classifies.
+    const withSample = async (result: ProbeResult): Promise<ProbeResult> => {
+      if (ctx.sampler === undefined) return result;
+      // Survey sessions are done; free their server slots before opening sampling ones.
+      await Promise.all(sessions.map((s) => s.close()));
+      sessions = [];
+      let note: string;
+      try {
+        note = await sampleStore(target, ctx, user, ctx.sampler, results);
+      } catch (error) {
+        // Messages of a failed read may quote values; only the class of failure is reported.
+        note = `sampling failed (${error instanceof Error ? sanitizeText(error.name, 40) : 'error'})`;
+      }
+      return { ...result, detail: `${result.detail}; ${note}` };
+    };
     try {
       const check = await precheck(target, ctx, user, named ?? 'postgres');
       const product = { product: 'postgresql' };
@@ -419,7 +662,7 @@ export const postgresConnector = {
         check.kind === 'login' && check.missingDatabase === true ? 'template1' : (named ?? 'postgres');
       let main: DriverSession;
       try {
-        main = await openDriver(target, ctx, user, first, remainingMs, sockets);
+        main = await openDriver(target, surveyIo, user, first, remainingMs());
       } catch (error) {
         if (isAuthFailure(error)) {
           const how = check.kind === 'auth' ? ` (server asks for ${check.method})` : '';
@@ -466,7 +709,7 @@ export const postgresConnector = {
         }
         let session: DriverSession;
         try {
-          session = await openDriver(target, ctx, user, database, remainingMs, sockets);
+          session = await openDriver(target, surveyIo, user, database, remainingMs());
         } catch (error) {
           // pg_hba.conf may allow some databases only; the others are simply not readable to us.
           if (ctx.signal.aborted) throw error;
@@ -487,11 +730,11 @@ export const postgresConnector = {
         await session.close();
         sessions = sessions.filter((s) => s !== session);
       }
-      return openResult(opened, results, skipped);
+      return await withSample(openResult(opened, results, skipped));
     } catch (error) {
       const failure = probeFailure(error, ctx);
       // The login already proved the store open; a survey cut short only makes the sizes partial.
-      if (opened !== undefined) return openResult(opened, results, skipped, failure.detail);
+      if (opened !== undefined) return await withSample(openResult(opened, results, skipped, failure.detail));
       return failure;
     } finally {
       ctx.signal.removeEventListener('abort', abort);

@@ -37,6 +37,14 @@ describe('decodeResp', () => {
     expect(decodeResp(bytes(frame))?.[1]).toBe(frame.length);
   });
 
+  it('measures frames (readRespFrame) exactly as decodeResp consumes them, prefixes included', () => {
+    const frame = '*2\r\n$1\r\n0\r\n*4\r\n$5\r\nuser:\r\n:7\r\n-ERR x\r\n*1\r\n+x\r\n+next\r\n';
+    for (let cut = 0; cut <= frame.length; cut++) {
+      const prefix = bytes(frame.slice(0, cut));
+      expect(readRespFrame(prefix)).toBe(decodeResp(prefix)?.[1]);
+    }
+  });
+
   it('consumes one value and leaves what follows', () => {
     expect(decodeResp(bytes('+OK\r\n:1\r\n'))).toEqual(['OK', 5]);
     expect(readRespFrame(bytes('+OK\r\n:1\r\n'))).toBe(5);

@@ -16,7 +16,25 @@ function lineEnd(buffer: Buffer, from: number): number | undefined {
 }
 
 /** Returns [value, bytesConsumed], or undefined when the buffer holds no complete value yet. */
-export function decodeResp(buffer: Buffer, offset = 0, depth = 0): [RespValue, number] | undefined {
+export function decodeResp(buffer: Buffer, offset = 0): [RespValue, number] | undefined {
+  return walk(buffer, offset, 0, true);
+}
+
+/**
+ * Frame reader for `TcpSession.request`: the length of one complete RESP value. It builds no
+ * strings, so a pipelined batch of large replies is not decoded twice (once here, once by the caller).
+ */
+export function readRespFrame(buffer: Buffer): number | undefined {
+  return walk(buffer, 0, 0, false)?.[1];
+}
+
+// One walker for both: `build` false only measures (the value returned is then null).
+function walk(
+  buffer: Buffer,
+  offset: number,
+  depth: number,
+  build: boolean,
+): [RespValue, number] | undefined {
   if (offset >= buffer.length) return undefined;
   if (depth > maxDepth) throw new ProtocolError('RESP answer nested too deep');
   const type = String.fromCharCode(buffer[offset] ?? 0);
@@ -29,48 +47,42 @@ export function decodeResp(buffer: Buffer, offset = 0, depth = 0): [RespValue, n
     if (buffer.length - offset > 4096) throw new ProtocolError('not a Redis answer (no line end)');
     return undefined;
   }
-  const line = buffer.toString('latin1', offset + 1, end);
   const next = end + 2;
   switch (type) {
     case '+':
-      return [line, next - offset];
+      return [build ? buffer.toString('latin1', offset + 1, end) : null, next - offset];
     case '-':
-      return [new RespError(line), next - offset];
+      return [build ? new RespError(buffer.toString('latin1', offset + 1, end)) : null, next - offset];
     case ':': {
-      const n = Number(line);
+      const n = Number(buffer.toString('latin1', offset + 1, end));
       if (!Number.isFinite(n)) throw new ProtocolError('not a Redis answer (bad integer)');
       return [n, next - offset];
     }
     case '$': {
-      const length = Number(line);
+      const length = Number(buffer.toString('latin1', offset + 1, end));
       if (!Number.isInteger(length) || length < -1)
         throw new ProtocolError('not a Redis answer (bad length)');
       if (length === -1) return [null, next - offset];
       if (buffer.length < next + length + 2) return undefined;
-      return [buffer.toString('utf8', next, next + length), next + length + 2 - offset];
+      return [build ? buffer.toString('utf8', next, next + length) : null, next + length + 2 - offset];
     }
     case '*': {
-      const count = Number(line);
+      const count = Number(buffer.toString('latin1', offset + 1, end));
       if (!Number.isInteger(count) || count < -1) throw new ProtocolError('not a Redis answer (bad array)');
       if (count === -1) return [null, next - offset];
       const items: RespValue[] = [];
       let position = next;
       for (let i = 0; i < count; i++) {
-        const item = decodeResp(buffer, position, depth + 1);
+        const item = walk(buffer, position, depth + 1, build);
         if (item === undefined) return undefined;
-        items.push(item[0]);
+        if (build) items.push(item[0]);
         position += item[1];
       }
-      return [items, position - offset];
+      return [build ? items : null, position - offset];
     }
     default:
       throw new ProtocolError('not a Redis answer');
   }
-}
-
-/** Frame reader for `TcpSession.request`: the length of one complete RESP value. */
-export function readRespFrame(buffer: Buffer): number | undefined {
-  return decodeResp(buffer)?.[1];
 }
 
 /** Encodes a command as a RESP array of bulk strings. */

@@ -109,7 +109,9 @@ describe('report writers', () => {
     expect(text).toContain('| elasticsearch://127.0.0.1:9200 | elasticsearch | **open** | critical |');
     expect(text).toContain('2,399,000');
     expect(text).toContain('**117,950 people** exposed: email 117,950 · oauth_token 24,000.');
-    expect(text).toContain('| alexa.access\\_token | oauth_token | 24,000 | 24,000 | 0.99 | `Atza\\|…[412]` |');
+    expect(text).toContain(
+      '| alexa.access\\_token | oauth_token | 24,000 | 24,000 | 0.99 | `Atza\\|…[412]` |',
+    );
   });
 
   it('table lists every target with human sizes, and no colour codes unless asked', () => {

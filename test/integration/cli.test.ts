@@ -43,10 +43,23 @@ describe('leakwatch scan (CLI)', () => {
   });
 
   it('exits 1 when a store is at or above --fail-on', async () => {
-    const run = await runCli(['scan', `redis://127.0.0.1:${open.port}`, '--fail-on', 'medium', '-q']);
+    // Without classification, an open store with data it could not classify is medium (TAXONOMY.md).
+    const run = await runCli([
+      'scan',
+      `redis://127.0.0.1:${open.port}`,
+      '--sample',
+      '0',
+      '--fail-on',
+      'medium',
+      '-q',
+    ]);
     expect(run.code).toBe(1);
     expect(run.stderr).toBe('');
     expect(run.stdout).toContain('open');
+    // Classified, its values (`a`, `b`, `c`) hold no personal category: low, below --fail-on medium.
+    const classified = await runCli(['scan', `redis://127.0.0.1:${open.port}`, '--fail-on', 'medium', '-q']);
+    expect(classified.code).toBe(0);
+    expect(classified.stdout).toContain('low');
   });
 
   it('reads --targets from a file and from stdin, skipping comments and blank lines', async () => {

@@ -9,7 +9,14 @@
  * - _cat/indices   https://www.elastic.co/guide/en/elasticsearch/reference/current/cat-indices.html
  * - _count         https://www.elastic.co/guide/en/elasticsearch/reference/current/search-count.html
  * - _search        https://www.elastic.co/guide/en/elasticsearch/reference/current/search-search.html
- *                  (paging: .../paginate-search-results.html, search_after)
+ *                  (paging: .../paginate-search-results.html, search_after; `from + size` past
+ *                  index.max_result_window is refused, .../index-modules.html#index-max-result-window)
+ * - scroll         .../scroll-api.html and .../paginate-search-results.html#scroll-search-results:
+ *                  `?scroll=<keep-alive>` opens a search context and answers `_scroll_id`; the
+ *                  scroll API continues it by `scroll_id` (query parameter, deprecated in 7.0 but
+ *                  still read, or request body) until a page comes back empty; an expired or unknown
+ *                  id is a 404 search_context_missing_exception; `from` is refused in a scroll
+ *                  context and a batch `size` past max_result_window is refused too.
  * - _mapping       https://www.elastic.co/guide/en/elasticsearch/reference/current/indices-get-mapping.html
  *                  (types: .../dynamic-field-mapping.html)
  * - errors         .../common-options.html (error body: error.root_cause[], type, reason, status)
@@ -37,6 +44,8 @@ export interface FakeElasticsearchOptions {
 
 export interface FakeElasticsearch {
   port: number;
+  /** Search contexts opened by `?scroll=` and not yet expired. */
+  openScrolls(): number;
   /** Every request as received, for asserting that the scanner stayed read-only. */
   requests: { method: string; url: string }[];
   /** The `store.size` (bytes) reported for an index. */
@@ -257,9 +266,14 @@ export async function startFakeElasticsearch(options: FakeElasticsearchOptions):
     };
   };
 
-  const search = (index: IndexState, url: URL, body: Json): Json => {
-    const size = Number(url.searchParams.get('size') ?? body.size ?? 10);
-    const from = Number(url.searchParams.get('from') ?? body.from ?? 0);
+  interface Hit {
+    doc: object;
+    position: number;
+    key: string | number;
+  }
+
+  // The hits of a match_all search in the requested order (`sort` in the URL or the body).
+  const sortedHits = (index: IndexState, url: URL, body: Json): { hits: Hit[]; sorted: boolean } => {
     const sortParam = url.searchParams.get('sort');
     // `sort=field:order` in the query string, or `"sort": ["field" | {field: order}]` in the body.
     let sortField: string | undefined;
@@ -294,28 +308,73 @@ export async function startFakeElasticsearch(options: FakeElasticsearchOptions):
         );
       }
     }
+    return { hits, sorted: sortField !== undefined };
+  };
+
+  // The search response body: `total` is exact up to track_total_hits' default of 10,000 (a scroll
+  // tracks it exactly), hits carry `sort` when sorted and `_score` null then.
+  const page = (index: IndexState, hits: readonly Hit[], sorted: boolean, exactTotal: boolean): Json => {
     const total = index.docs.length;
-    const page = hits.slice(from, from + size);
     return {
       took: 1,
       timed_out: false,
       _shards: shards,
       hits: {
         total:
-          total > maxResultWindow
+          total > maxResultWindow && !exactTotal
             ? { value: maxResultWindow, relation: 'gte' }
             : { value: total, relation: 'eq' },
-        max_score: sortField !== undefined || page.length === 0 ? null : 1.0,
-        hits: page.map((h) => ({
+        max_score: sorted || hits.length === 0 ? null : 1.0,
+        hits: hits.map((h) => ({
           _index: index.name,
           _id: String(h.position + 1),
-          _score: sortField !== undefined ? null : 1.0,
+          _score: sorted ? null : 1.0,
           _source: h.doc,
-          ...(sortField !== undefined ? { sort: [h.key] } : {}),
+          ...(sorted ? { sort: [h.key] } : {}),
         })),
       },
     };
   };
+
+  const search = (index: IndexState, url: URL, body: Json): Json => {
+    const size = Number(url.searchParams.get('size') ?? body.size ?? 10);
+    const from = Number(url.searchParams.get('from') ?? body.from ?? 0);
+    const { hits, sorted } = sortedHits(index, url, body);
+    return page(index, hits.slice(from, from + size), sorted, false);
+  };
+
+  // Open search contexts by scroll id: a snapshot of the hits (later writes do not show), the next
+  // position, the batch size and when the context expires unless a scroll call renews it.
+  interface ScrollContext {
+    index: IndexState;
+    hits: Hit[];
+    sorted: boolean;
+    next: number;
+    size: number;
+    expiresAt: number;
+  }
+  const scrolls = new Map<string, ScrollContext>();
+  const dropExpired = (): void => {
+    const now = Date.now();
+    for (const [id, context] of scrolls) if (context.expiresAt <= now) scrolls.delete(id);
+  };
+  // Time units (.../api-conventions.html#time-units); a scroll keep-alive without one is refused.
+  const keepAliveMs = (text: string): number | undefined => {
+    const match = /^(\d+)(nanos|micros|ms|s|m|h|d)$/.exec(text);
+    if (match === null) return undefined;
+    const unit = { nanos: 1e-6, micros: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[
+      match[2] as 'nanos' | 'micros' | 'ms' | 's' | 'm' | 'h' | 'd'
+    ];
+    return Number(match[1]) * unit;
+  };
+  const badKeepAlive = (text: string): Json =>
+    errorBody(400, {
+      type: 'illegal_argument_exception',
+      reason: `failed to parse setting [scroll] with value [${text}] as a time value: unit is missing or unrecognized`,
+    });
+  // Real ids are base64 of the shard contexts: long, and with `+`, `/` and `=` that need URL encoding.
+  const newScrollId = (): string =>
+    Buffer.concat([Buffer.from('FGluY2x1ZGVfY29udGV4dF91dWlk'), randomBytes(45)]).toString('base64');
 
   const authorized = (req: IncomingMessage): { ok: true } | { ok: false; user?: string } => {
     if (options.auth === undefined) return { ok: true };
@@ -417,6 +476,44 @@ export async function startFakeElasticsearch(options: FakeElasticsearchOptions):
       }
       return;
     }
+    if (segments[0] === '_search' && segments[1] === 'scroll' && segments.length <= 3) {
+      const id = segments[2] ?? url.searchParams.get('scroll_id') ?? body.scroll_id;
+      const keepAlive = url.searchParams.get('scroll') ?? body.scroll;
+      if (typeof id !== 'string' || id === '') {
+        send(
+          res,
+          400,
+          errorBody(400, {
+            type: 'action_request_validation_exception',
+            reason: 'Validation Failed: 1: scrollId is missing;',
+          }),
+        );
+        return;
+      }
+      const renewMs = typeof keepAlive === 'string' ? keepAliveMs(keepAlive) : undefined;
+      if (typeof keepAlive === 'string' && renewMs === undefined) {
+        send(res, 400, badKeepAlive(keepAlive));
+        return;
+      }
+      dropExpired();
+      const context = scrolls.get(id);
+      if (context === undefined) {
+        send(
+          res,
+          404,
+          errorBody(404, {
+            type: 'search_context_missing_exception',
+            reason: `No search context found for id [${id}]`,
+          }),
+        );
+        return;
+      }
+      if (renewMs !== undefined) context.expiresAt = Date.now() + renewMs;
+      const batch = context.hits.slice(context.next, context.next + context.size);
+      context.next += batch.length;
+      send(res, 200, { _scroll_id: id, ...page(context.index, batch, context.sorted, true) });
+      return;
+    }
     const [name, endpoint] = segments;
     const index = name === undefined ? undefined : indices.get(name);
     if (
@@ -446,14 +543,56 @@ export async function startFakeElasticsearch(options: FakeElasticsearchOptions):
         return;
       }
       const size = Number(url.searchParams.get('size') ?? body.size ?? 10);
-      const from = Number(url.searchParams.get('from') ?? body.from ?? 0);
+      const fromGiven = url.searchParams.get('from') ?? body.from;
+      const from = Number(fromGiven ?? 0);
+      const keepAlive = url.searchParams.get('scroll') ?? body.scroll;
+      if (typeof keepAlive === 'string') {
+        const ms = keepAliveMs(keepAlive);
+        if (ms === undefined) {
+          send(res, 400, badKeepAlive(keepAlive));
+          return;
+        }
+        if (fromGiven !== undefined && fromGiven !== null && from > 0) {
+          send(
+            res,
+            400,
+            errorBody(400, {
+              type: 'action_request_validation_exception',
+              reason: 'Validation Failed: 1: using [from] is not allowed in a scroll context;',
+            }),
+          );
+          return;
+        }
+        if (size > maxResultWindow) {
+          send(
+            res,
+            400,
+            errorBody(400, {
+              type: 'illegal_argument_exception',
+              reason:
+                `Batch size is too large, size must be less than or equal to: [${maxResultWindow}] but was [${size}]. ` +
+                'Scroll batch sizes cost as much memory as result windows so they are controlled by the ' +
+                '[index.max_result_window] index level setting.',
+            }),
+          );
+          return;
+        }
+        const { hits, sorted } = sortedHits(index, url, body);
+        const id = newScrollId();
+        scrolls.set(id, { index, hits, sorted, next: size, size, expiresAt: Date.now() + ms });
+        send(res, 200, { _scroll_id: id, ...page(index, hits.slice(0, size), sorted, true) });
+        return;
+      }
       if (from + size > maxResultWindow) {
         send(
           res,
           400,
           errorBody(400, {
             type: 'illegal_argument_exception',
-            reason: `Result window is too large, from + size must be less than or equal to: [${maxResultWindow}] but was [${from + size}].`,
+            reason:
+              `Result window is too large, from + size must be less than or equal to: [${maxResultWindow}] but was [${from + size}]. ` +
+              'See the scroll api for a more efficient way to request large data sets. This limit can be set by ' +
+              'changing the [index.max_result_window] index level setting.',
           }),
         );
         return;
@@ -481,6 +620,10 @@ export async function startFakeElasticsearch(options: FakeElasticsearchOptions):
   return {
     port: address.port,
     requests,
+    openScrolls: () => {
+      dropExpired();
+      return scrolls.size;
+    },
     storeSize: (index) => storeBytes(indices.get(index)?.docs ?? []),
     stop: () =>
       new Promise<void>((resolve) => {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
@@ -101,7 +101,14 @@ export async function startMariadb(options: MariadbOptions = {}): Promise<Privat
   };
   try {
     await Promise.race([
-      waitForPort(port, '127.0.0.1', 30_000),
+      (async () => {
+        await waitForPort(port, '127.0.0.1', 30_000);
+        // mariadbd opens its TCP port a moment before its Unix socket, which query() uses.
+        for (let waited = 0; !existsSync(socketPath); waited += 50) {
+          if (waited > 10_000) throw new Error(`mariadbd never created ${socketPath}`);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      })(),
       exited.then(() => {
         throw new Error(`mariadbd exited during startup: ${readFileSync(logFile, 'utf8')}`);
       }),

@@ -1,0 +1,161 @@
+import { cloudCredentialDetector } from './cloud-credential.js';
+import type { Detector, FieldContext, Scalar } from './detector.js';
+import { FieldWordSet } from './field-word-set.js';
+import { vendorOAuthConfidence } from './oauth-token.js';
+import { shannonEntropy } from './shannon-entropy.js';
+
+// Words that name a secret held by a bearer on their own.
+const strongWords = new FieldWordSet([
+  'token',
+  'apikey',
+  'secret',
+  'bearer',
+  'session',
+  'sessionid',
+  'sid',
+  'credential',
+  'credentials',
+  'authorization',
+  'accesstoken',
+  'authtoken',
+  'sessiontoken',
+  'apitoken',
+  'xsrf',
+  'csrf',
+  'cookie',
+]);
+// `key` and `auth` only with a qualifier: `api_key`, `access_key`, `auth_key`; not `primary_key`.
+const keyQualifiers = new FieldWordSet([
+  'api',
+  'access',
+  'secret',
+  'app',
+  'client',
+  'auth',
+  'signing',
+  'master',
+  'private',
+  'device',
+  'push',
+  'ios',
+  'android',
+  'mobile',
+]);
+// Last words that make the field about the token rather than the token itself.
+const metaWords = new FieldWordSet([
+  'type',
+  'expires',
+  'expiry',
+  'expiration',
+  'at',
+  'time',
+  'ttl',
+  'count',
+  'name',
+  'length',
+  'scope',
+  'scopes',
+  'status',
+  'url',
+  'uri',
+  'endpoint',
+  'hash',
+  'hashed',
+  'version',
+  'created',
+  'updated',
+  'kind',
+  'format',
+  'issuer',
+  'enabled',
+  'valid',
+  'revoked',
+  'timeout',
+  'duration',
+  'provider',
+]);
+const passwordWords = new FieldWordSet(['password', 'passwd', 'pwd', 'pass']);
+// Token alphabet: base64/base64url/hex plus the separators vendors use (`.`, `|`, `:`, `~`).
+const tokenShape = /^[A-Za-z0-9+/=_.|:~-]+$/;
+// RFC 9562 §4 textual UUID.
+const uuidShape = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const hexShape = /^[0-9a-f]+$/i;
+
+function fieldNamesToken(field: FieldContext): boolean {
+  const words = field.keyWords;
+  const last = words[words.length - 1];
+  if (last !== undefined && metaWords.has(last)) return false;
+  for (const w of words) {
+    if (strongWords.has(w)) return true;
+    if ((w === 'key' || w === 'auth') && keyQualifiers.inKey(field)) return true;
+  }
+  // `session.id`, `auth.token` nested: the parent names it.
+  if (last === 'id' || last === 'value' || last === 'key') {
+    for (const w of field.pathWords) if (w === 'session' || w === 'token' || w === 'auth') return true;
+  }
+  return false;
+}
+
+function matchApiToken(value: Scalar, field: FieldContext): number {
+  if (typeof value !== 'string') return 0;
+  const n = value.length;
+  if (n < 16 || n > 4096) return 0;
+  if (!fieldNamesToken(field)) return 0;
+  let token = value;
+  if (token.startsWith('Bearer ') || token.startsWith('Token ')) token = token.slice(token.indexOf(' ') + 1);
+  if (!tokenShape.test(token)) return 0;
+  // Vendor formats and JWTs belong to their own categories.
+  if (
+    token.startsWith('eyJ') ||
+    vendorOAuthConfidence(token) > 0 ||
+    cloudCredentialDetector.match(token, field) > 0
+  )
+    return 0;
+  if (uuidShape.test(token)) {
+    // A UUID used as an id is not a secret; in a field named as a session or token it is one.
+    return 0.7;
+  }
+  if (hexShape.test(token) && passwordWords.inPath(field)) return 0;
+  let digits = 0;
+  let letters = 0;
+  for (let i = 0; i < token.length; i++) {
+    const c = token.charCodeAt(i);
+    if (c >= 48 && c <= 57) digits++;
+    else if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) letters++;
+  }
+  // All digits: an id or a timestamp; no digits at all: a word list or a placeholder.
+  if (letters === 0 || digits === 0) return 0;
+  const h = shannonEntropy(token);
+  if (h < 3) return 0;
+  return h >= 3.5 ? 0.9 : 0.7;
+}
+
+export const apiTokenDetector = {
+  id: 'api-token',
+  category: 'api_token',
+  fieldWords: [...strongWords.words, 'key', 'auth'],
+  requiresFieldWord: true,
+  match: matchApiToken,
+  examples: {
+    match: [
+      { path: 'ios.api_token', value: 'c2f9a7e1b34d4e8f9a0b1c2d3e4f5a6b7c8d9e0f' },
+      { path: 'devices[].accessToken', value: 'Qm9vbGVhbkZhbHNlVHJ1ZQ_x7Zk2pL9wR4tY8uI' },
+      { path: 'session', value: 'sess:9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c' },
+      { path: 'headers.authorization', value: 'Bearer 4f8e2b1a9c7d6e5f0a1b2c3d4e5f6a7b' },
+      { path: 'android.apiKey', value: 'k3Jd9sLq0Zx7VbN2mR5tW8yE1uI4oP6a' },
+      { path: 'session_token', value: '3f2504e0-4f89-11d3-9a0c-0305e82c3301' },
+    ],
+    noMatch: [
+      { path: 'user_id', value: '3f2504e0-4f89-11d3-9a0c-0305e82c3301' },
+      { path: 'token', value: 'john.smith@example.com' },
+      { path: 'password_token', value: '5f4dcc3b5aa765d61d8327deb882cf99' },
+      { path: 'token_type', value: 'Bearer-token-abcdef123456' },
+      { path: 'token_expires_at', value: '2019-12-04T10:00:00.000Z' },
+      { path: 'token', value: '1577836800000123456' },
+      { path: 'primary_key', value: 'c2f9a7e1b34d4e8f9a0b1c2d3e4f5a6b' },
+      { path: 'token', value: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl' },
+      { path: 'alexa.token', value: 'Atza|IwEBIJx8yQ7oQ0k1n2b3c4d5e6f7g8h9i0jKlMnOpQrStUvWxYz' },
+      { path: 'token', value: 'aaaaaaaaaaaaaaaa1' },
+    ],
+  },
+} as const satisfies Detector;

@@ -4,14 +4,10 @@ import { classifyFile } from '../classify/classify-file.js';
 import { inputFormats } from '../classify/read-records.js';
 import { UsageError } from '../core/errors.js';
 import type { ScanReport, TargetReport } from '../core/scan-report.js';
-import { isAtLeast } from '../core/severity.js';
 import { toolVersion } from '../core/version.js';
-import { summarizeReport } from '../report/summarize-report.js';
-import { writers } from '../report/writers.js';
-import { exitCodes } from './exit-codes.js';
+import { emitReport } from './emit-report.js';
 import { parseFailOn, parseFormat, parsePositiveInt } from './parse-options.js';
 import type { CommandResult } from './scan-command.js';
-import { writeOutput } from './write-output.js';
 
 const examples = `
 Input formats (from the file name, then the first bytes; force one with --input-format):
@@ -116,17 +112,12 @@ export function classifyCommand(result: CommandResult): CommandUnknownOpts {
         finishedAt: new Date().toISOString(),
         targets,
       };
-      const color = options.output === undefined && process.stdout.isTTY && !('NO_COLOR' in process.env);
-      const text = writers[options.format].write(report, { color });
-      if (options.output === undefined) process.stdout.write(text);
-      else await writeOutput(options.output, text);
-      if (!quiet) {
-        const seconds = ((performance.now() - started) / 1000).toFixed(1);
-        const where = options.output === undefined ? '' : `; report written to ${options.output}`;
-        process.stderr.write(`leakwatch: ${summarizeReport(report)} in ${seconds} s${where}\n`);
-      }
-      const failOn = options.failOn;
-      const failing = failOn !== 'none' && report.targets.some((t) => isAtLeast(t.severity, failOn));
-      result.exitCode = failing ? exitCodes.findings : exitCodes.ok;
+      result.exitCode = await emitReport(report, {
+        format: options.format,
+        output: options.output,
+        quiet: quiet,
+        failOn: options.failOn,
+        startedMs: started,
+      });
     });
 }

@@ -1,10 +1,7 @@
 import { Command, Option, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import { UsageError } from '../core/errors.js';
-import { isAtLeast } from '../core/severity.js';
-import { summarizeReport } from '../report/summarize-report.js';
-import { writers } from '../report/writers.js';
 import { runScan, scanDefaults } from '../scan/run-scan.js';
-import { exitCodes } from './exit-codes.js';
+import { emitReport } from './emit-report.js';
 import {
   collectList,
   parseDurationOption,
@@ -15,7 +12,6 @@ import {
 } from './parse-options.js';
 import { createProgressReporter } from './progress-reporter.js';
 import { readTargetList } from './read-target-list.js';
-import { writeOutput } from './write-output.js';
 
 const examples = `
 Targets:
@@ -134,17 +130,12 @@ export function scanCommand(result: CommandResult): CommandUnknownOpts {
       } finally {
         progress.stop();
       }
-      const color = options.output === undefined && process.stdout.isTTY && !('NO_COLOR' in process.env);
-      const text = writers[options.format].write(report, { color });
-      if (options.output === undefined) process.stdout.write(text);
-      else await writeOutput(options.output, text);
-      if (options.quiet !== true) {
-        const seconds = ((performance.now() - started) / 1000).toFixed(1);
-        const where = options.output === undefined ? '' : `; report written to ${options.output}`;
-        process.stderr.write(`leakwatch: ${summarizeReport(report)} in ${seconds} s${where}\n`);
-      }
-      const failOn = options.failOn;
-      const failing = failOn !== 'none' && report.targets.some((t) => isAtLeast(t.severity, failOn));
-      result.exitCode = failing ? exitCodes.findings : exitCodes.ok;
+      result.exitCode = await emitReport(report, {
+        format: options.format,
+        output: options.output,
+        quiet: options.quiet === true,
+        failOn: options.failOn,
+        startedMs: started,
+      });
     });
 }

@@ -6,6 +6,7 @@ import { sanitizeText } from '../core/redact.js';
 import type { CollectionInfo, ServerInfo, StoreSize } from '../core/scan-report.js';
 import type { Connector, ProbeContext, ProbeResult, ProbeTarget, RecordSink } from './connector.js';
 import { probeFailure } from './network-failure.js';
+import { plainRecord } from './plain-record-value.js';
 import { TcpSession } from './tcp-session.js';
 
 // Client/server protocol, connection phase:
@@ -464,37 +465,10 @@ const sampleStatementSeconds = 30;
 const sampleReopens = 3;
 // MySQL allows 4096 columns per table, InnoDB 1017.
 const maxColumns = 4096;
-// Below this depth only parsed JSON columns, already plain.
-const maxTypedDepth = 8;
 
-/**
- * A column value as the classifier takes it: JSON-like. mysql2 hands over Dates (DATETIME,
- * TIMESTAMP, DATE), Buffers (BLOB, BINARY, BIT), strings for DECIMAL and big BIGINT, parsed JSON
- * (MySQL's JSON type) and {x, y} points. Binary values are left out (undefined).
- */
-function toRecordValue(value: unknown, depth = 0): unknown {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
-  if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
-  if (typeof value === 'bigint') return value.toString();
-  // Zero dates (0000-00-00) arrive as invalid Dates.
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
-  if (value instanceof Uint8Array || typeof value !== 'object') return undefined;
-  if (depth >= maxTypedDepth) return value;
-  if (Array.isArray(value)) return value.map((v: unknown) => toRecordValue(v, depth + 1) ?? null);
-  const proto: unknown = Object.getPrototypeOf(value);
-  if (proto === Object.prototype || proto === null) return value;
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toRecordValue(v, depth + 1) ?? null]));
-}
-
-// Rows come as arrays (rowsAsArray), so a column named `__proto__` stays a column; fromEntries
-// defines own properties.
+// Rows come as arrays (rowsAsArray), so a column named `__proto__` stays a column.
 function toRecord(names: readonly string[], row: readonly unknown[]): Record<string, unknown> {
-  const entries: [string, unknown][] = [];
-  names.forEach((name, i) => {
-    const plain = toRecordValue(row[i]);
-    if (plain !== undefined) entries.push([name, plain]);
-  });
-  return Object.fromEntries(entries);
+  return plainRecord(names.map((name, i) => [name, row[i]] as const));
 }
 
 /**

@@ -5,6 +5,7 @@ import { sanitizeText } from '../core/redact.js';
 import type { CollectionInfo, StoreSize } from '../core/scan-report.js';
 import type { Connector, ProbeContext, ProbeResult, ProbeTarget, RecordSink } from './connector.js';
 import { probeFailure } from './network-failure.js';
+import { plainRecord } from './plain-record-value.js';
 import { TcpSession } from './tcp-session.js';
 
 // Frontend/backend protocol 3.0, https://www.postgresql.org/docs/current/protocol-message-formats.html
@@ -425,36 +426,9 @@ const fullStoreBytes = 64 * 1024 * 1024 * 1024;
 const sampleStatementMs = 30_000;
 // A session spent on one table (byte cap, peer hung up) is replaced at most this often per database.
 const sampleReopens = 3;
-// PostgreSQL arrays nest at most 6 deep (MAXDIM); below that only parsed json/jsonb, already plain.
-const maxTypedDepth = 8;
 
-/**
- * A column value as the classifier takes it: JSON-like. The driver hands over Dates (timestamps),
- * Buffers (bytea), strings for int8/numeric, parsed json/jsonb and arrays of any of these.
- * Binary values are left out (undefined): they are not text to classify.
- */
-function toRecordValue(value: unknown, depth = 0): unknown {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
-  if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
-  if (typeof value === 'bigint') return value.toString();
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
-  if (value instanceof Uint8Array || typeof value !== 'object') return undefined;
-  if (depth >= maxTypedDepth) return value;
-  if (Array.isArray(value)) return value.map((v: unknown) => toRecordValue(v, depth + 1) ?? null);
-  const proto: unknown = Object.getPrototypeOf(value);
-  if (proto === Object.prototype || proto === null) return value;
-  // Driver classes (interval): their own fields, as plain data.
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toRecordValue(v, depth + 1) ?? null]));
-}
-
-// fromEntries defines own properties, so a column named `__proto__` stays a column.
 function toRecord(row: Record<string, unknown>): Record<string, unknown> {
-  const entries: [string, unknown][] = [];
-  for (const [key, value] of Object.entries(row)) {
-    const plain = toRecordValue(value);
-    if (plain !== undefined) entries.push([key, plain]);
-  }
-  return Object.fromEntries(entries);
+  return plainRecord(Object.entries(row));
 }
 
 /**

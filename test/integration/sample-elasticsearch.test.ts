@@ -2,36 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProbeContext, ProbeTarget, RecordSink } from '../../src/connectors/connector.js';
 import { elasticsearchConnector } from '../../src/connectors/elasticsearch.js';
 import { runScan } from '../../src/scan/run-scan.js';
+import { CollectingSink, probeContext } from '../collecting-sink.js';
 import { startFakeElasticsearch, type FakeElasticsearch } from '../servers/fake-elasticsearch.js';
 
-/** A test double of our own RecordSink: keeps every record per collection. */
-class CollectingSink implements RecordSink {
-  readonly records = new Map<string, unknown[]>();
-  constructor(
-    readonly limit: number,
-    readonly signal: AbortSignal = AbortSignal.timeout(20_000),
-  ) {}
-  add(collection: string, record: unknown): void {
-    const list = this.records.get(collection) ?? [];
-    list.push(record);
-    this.records.set(collection, list);
-  }
-  addText(): void {
-    throw new Error('elasticsearch hands over documents, not text');
-  }
-  numbers(collection: string): number[] {
-    return (this.records.get(collection) ?? []).map((r) => (r as { n: number }).n);
-  }
+/** The `n` of every record of `collection` (the fake documents' sequence numbers). */
+function numbers(sink: CollectingSink, collection: string): number[] {
+  return (sink.records.get(collection) ?? []).map((r) => (r as { n: number }).n);
 }
 
 function context(sampler: RecordSink, maxBytes = 8 << 20): ProbeContext {
-  return {
-    signal: AbortSignal.timeout(10_000),
-    timeoutMs: 10_000,
-    maxBytes,
-    checkScope: async () => {},
-    sampler,
-  };
+  return probeContext(sampler, { maxBytes });
 }
 
 const users = Array.from({ length: 2_500 }, (_, n) => ({
@@ -100,8 +80,8 @@ describe('elasticsearch sampling against a protocol-faithful fake Elasticsearch/
     const result = await elasticsearchConnector.probe(target(es), context(sink));
     expect(result.status).toBe('open');
     expect([...sink.records.keys()].sort()).toEqual(['events', 'users']);
-    expect(sink.numbers('users')).toEqual(range(10));
-    expect(sink.numbers('events')).toEqual(range(10));
+    expect(numbers(sink, 'users')).toEqual(range(10));
+    expect(numbers(sink, 'events')).toEqual(range(10));
     expect(sink.records.get('users')?.[0]).toEqual(users[0]);
     const sent = es.requests.slice(before);
     expect(sent.every((r) => r.method === 'GET')).toBe(true);
@@ -122,8 +102,8 @@ describe('elasticsearch sampling against a protocol-faithful fake Elasticsearch/
     const before = es.requests.length;
     const result = await elasticsearchConnector.probe(target(es), context(sink));
     expect(result.status).toBe('open');
-    expect(sink.numbers('users')).toEqual(range(2_500));
-    expect(sink.numbers('events')).toEqual(range(12_000));
+    expect(numbers(sink, 'users')).toEqual(range(2_500));
+    expect(numbers(sink, 'events')).toEqual(range(12_000));
     const sent = es.requests.slice(before);
     expect(sent.every((r) => r.method === 'GET')).toBe(true);
     expect(sent.filter((r) => r.url.startsWith('/_search/scroll?')).length).toBeGreaterThanOrEqual(14);
@@ -136,9 +116,9 @@ describe('elasticsearch sampling against a protocol-faithful fake Elasticsearch/
     const result = await elasticsearchConnector.probe(target(os), context(sink, 64 * 1024));
     expect(result.status).toBe('open');
     expect(result.server?.product).toBe('opensearch');
-    expect(sink.numbers('users')).toEqual(range(2_500));
+    expect(numbers(sink, 'users')).toEqual(range(2_500));
     // Asked again with smaller pages after the first was refused by the cap.
-    expect(sink.numbers('notes')).toEqual(range(50));
+    expect(numbers(sink, 'notes')).toEqual(range(50));
     const firstPages = os.requests.filter((r) => r.url.startsWith('/notes/_search?')).map((r) => r.url);
     expect(firstPages).toEqual([
       '/notes/_search?scroll=1m&size=9&sort=_doc',
@@ -163,8 +143,8 @@ describe('elasticsearch sampling against a protocol-faithful fake Elasticsearch/
     });
     expect(probeDeadline.signal.aborted).toBe(true);
     expect(result.status).toBe('open');
-    expect(sink.numbers('users')).toHaveLength(2_500);
-    expect(sink.numbers('notes')).toHaveLength(50);
+    expect(numbers(sink, 'users')).toHaveLength(2_500);
+    expect(numbers(sink, 'notes')).toHaveLength(50);
   });
 
   it('feeds a scan with --sample: fields is an array and no document value is in the report', async () => {

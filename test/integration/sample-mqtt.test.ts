@@ -3,35 +3,13 @@ import type { ProbeContext, ProbeTarget, RecordSink } from '../../src/connectors
 import { mqttConnector } from '../../src/connectors/mqtt.js';
 import { runScan } from '../../src/scan/run-scan.js';
 import { startMosquitto, type PrivateMosquitto } from '../servers/mosquitto-server.js';
-
-/** A test double of our own RecordSink: keeps every record per collection. */
-class CollectingSink implements RecordSink {
-  readonly records = new Map<string, unknown[]>();
-  constructor(
-    readonly limit: number,
-    readonly signal: AbortSignal = AbortSignal.timeout(20_000),
-  ) {}
-  add(collection: string, record: unknown): void {
-    const list = this.records.get(collection) ?? [];
-    list.push(record);
-    this.records.set(collection, list);
-  }
-  addText(): void {
-    throw new Error('mqtt hands over payloads, not documents');
-  }
-}
+import { CollectingSink, probeContext } from '../collecting-sink.js';
 
 // The listening window is 30 % of this: under a second, enough for retained messages on loopback.
 const timeoutMs = 3_000;
 
 function context(sampler: RecordSink): ProbeContext {
-  return {
-    signal: AbortSignal.timeout(timeoutMs),
-    timeoutMs,
-    maxBytes: 8 << 20,
-    checkScope: async () => {},
-    sampler,
-  };
+  return probeContext(sampler, { timeoutMs });
 }
 
 // Five retained topics in two families: home/*/state and cams/*/config.

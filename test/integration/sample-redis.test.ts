@@ -7,37 +7,10 @@ import { decodeResp, encodeCommand, readRespFrame, RespError } from '../../src/c
 import { TcpSession } from '../../src/connectors/tcp-session.js';
 import { runScan } from '../../src/scan/run-scan.js';
 import { startRedis, type PrivateRedis } from '../servers/redis-server.js';
-
-/** A test double of our own RecordSink: keeps every record per collection. */
-class CollectingSink implements RecordSink {
-  readonly records = new Map<string, unknown[]>();
-  constructor(
-    readonly limit: number,
-    readonly signal: AbortSignal = AbortSignal.timeout(20_000),
-  ) {}
-  add(collection: string, record: unknown): void {
-    const list = this.records.get(collection) ?? [];
-    list.push(record);
-    this.records.set(collection, list);
-  }
-  addText(): void {
-    throw new Error('redis never hands over whole documents');
-  }
-  /** The values at `path` of every record of `collection`. */
-  values(collection: string, path: string): unknown[] {
-    return (this.records.get(collection) ?? []).map((r) => (r as Record<string, unknown>)[path]);
-  }
-}
+import { CollectingSink, probeContext } from '../collecting-sink.js';
 
 function context(sampler: RecordSink): ProbeContext {
-  return {
-    // The probe's own deadline is short; sampling runs on sampler.signal.
-    signal: AbortSignal.timeout(10_000),
-    timeoutMs: 10_000,
-    maxBytes: 8 << 20,
-    checkScope: async () => {},
-    sampler,
-  };
+  return probeContext(sampler);
 }
 
 /** Seeds through one pipelined connection: hundreds of redis-cli processes would be slow. */

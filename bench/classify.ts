@@ -13,8 +13,9 @@
  *      its JSON processor (which reports field paths, so its F1 is comparable) and its plain-text
  *      detector over each line; times extrapolated to all lines, and labelled so.
  * Field-level F1 of both tools against the generator's labels, on the same records.
- * No worker variant: the Classifier has no way to merge two partial results (people must merge
- * exactly), so only one thread is measured.
+ *   5. leakwatch on 2 worker threads (`--workers N`): each worker reads and classifies its own
+ *      half of each file's bytes (cut at line ends) with a mergeable Classifier; the main thread
+ *      merges their states (people resolved again from identifier hashes, so counts are exact).
  *
  * The dataset is cached in the OS temp directory by users and seed. Results: bench/results/classify.json.
  */
@@ -22,12 +23,13 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { createJsonProcessor, OpenRedaction } from '@openredaction/openredaction';
 import { readCorpusLabels, type CorpusLabels, type FileLabels } from '../corpus/corpus-labels.js';
 import { generateDataset } from '../corpus/generate-dataset.js';
 import { scoreClassification, type ClassifiedFile } from '../corpus/score-classification.js';
-import { Classifier } from '../src/classify/classifier.js';
+import { Classifier, type ClassifierState } from '../src/classify/classifier.js';
 import { classifyFile } from '../src/classify/classify-file.js';
 import type { Category } from '../src/core/category.js';
 import type { FieldFinding, TargetReport } from '../src/core/scan-report.js';
@@ -43,39 +45,55 @@ const users = arg('--users', 2_400_000);
 const seed = arg('--seed', 1);
 const orRecords = arg('--or-records', 500);
 const orTextRecords = arg('--or-text-records', 2000);
+const workers = arg('--workers', 2);
 const files = ['accounts.ndjson', 'profiles.ndjson'] as const;
 
 function log(message: string): void {
   process.stderr.write(`bench: ${message}\n`);
 }
 
-/** Calls `onLine` with every line of the file (UTF-8), reading 8 MB at a time. */
-function forEachLine(path: string, onLine: (line: string) => void): void {
+/**
+ * Calls `onLine` with every line of the file (UTF-8), reading 8 MB at a time; with `from`/`to`,
+ * only the lines that start at a file offset in [from, to), so that ranges split a file exactly.
+ */
+function forEachLine(path: string, onLine: (line: string) => void, from = 0, to = Infinity): void {
   const fd = openSync(path, 'r');
   let buffer = Buffer.allocUnsafe(8 << 20);
+  let base = from; // file offset of buffer[0]
   let start = 0;
   let end = 0;
+  let skip = false;
   try {
+    if (from > 0) {
+      // A line that began before `from` belongs to the range before.
+      const before = Buffer.allocUnsafe(1);
+      readSync(fd, before, 0, 1, from - 1);
+      skip = before[0] !== 10;
+    }
     for (;;) {
       if (end === buffer.length) {
         if (start === 0) buffer = Buffer.concat([buffer, Buffer.allocUnsafe(buffer.length)]);
         else {
           buffer.copy(buffer, 0, start, end);
           end -= start;
+          base += start;
           start = 0;
         }
       }
-      const read = readSync(fd, buffer, end, buffer.length - end, null);
+      if (base + start >= to) return;
+      const read = readSync(fd, buffer, end, buffer.length - end, base + end);
       if (read === 0) break;
       end += read;
       let nl = buffer.indexOf(10, start);
       while (nl !== -1 && nl < end) {
-        if (nl > start) onLine(buffer.toString('utf8', start, nl));
+        if (base + start >= to) return;
+        if (skip) skip = false;
+        else if (nl > start) onLine(buffer.toString('utf8', start, nl));
         start = nl + 1;
         nl = buffer.indexOf(10, start);
       }
     }
-    if (end > start) onLine(buffer.toString('utf8', start, end));
+    if (end > start && !skip && base + start < to) onLine(buffer.toString('utf8', start, end));
   } finally {
     closeSync(fd);
   }
@@ -152,6 +170,79 @@ function mb(bytes: number): number {
   return bytes / 1e6;
 }
 
+interface WorkerJob {
+  hashKey: Uint8Array;
+  parts: { path: string; collection: string; from: number; to: number }[];
+}
+
+/** Worker thread: classifies its byte ranges and sends the classifier's state back. */
+function runWorker(job: WorkerJob): void {
+  const started = performance.now();
+  const classifier = new Classifier({
+    hashKey: job.hashKey,
+    limit: Infinity,
+    signal: new AbortController().signal,
+    mergeable: true,
+  });
+  for (const part of job.parts) {
+    forEachLine(
+      part.path,
+      (line) => {
+        classifier.add(part.collection, JSON.parse(line));
+      },
+      part.from,
+      part.to,
+    );
+  }
+  const state = classifier.state();
+  log(`worker: classified in ${((performance.now() - started) / 1000).toFixed(2)} s`);
+  parentPort?.postMessage(state);
+}
+
+/** Classification on `n` worker threads, merged into one result in this thread. */
+async function classifyOnWorkers(
+  paths: string[],
+  hashKey: Uint8Array,
+  n: number,
+): Promise<{ classifier: Classifier; mergeMs: number }> {
+  const jobs: WorkerJob[] = Array.from({ length: n }, () => ({ hashKey, parts: [] }));
+  paths.forEach((path, i) => {
+    const size = statSync(path).size;
+    for (let w = 0; w < n; w++) {
+      jobs[w]!.parts.push({
+        path,
+        collection: collectionOf(files[i]!),
+        from: Math.floor((size * w) / n),
+        to: w === n - 1 ? Infinity : Math.floor((size * (w + 1)) / n),
+      });
+    }
+  });
+  const states = await Promise.all(
+    jobs.map(
+      (job) =>
+        new Promise<ClassifierState>((resolve, reject) => {
+          // Node does not apply the main thread's TypeScript loader to a worker's entry file, so
+          // the worker registers tsx itself, then loads this file.
+          const source = `(async () => {
+            const { register } = await import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))});
+            register();
+            await import(${JSON.stringify(import.meta.url)});
+          })();`;
+          const worker = new Worker(source, { eval: true, workerData: job });
+          worker.once('message', (state: ClassifierState) => {
+            resolve(state);
+            void worker.terminate();
+          });
+          worker.once('error', reject);
+        }),
+    ),
+  );
+  const t = performance.now();
+  const classifier = new Classifier({ hashKey, limit: Infinity, signal: new AbortController().signal });
+  for (const state of states) classifier.merge(state);
+  return { classifier, mergeMs: performance.now() - t };
+}
+
 function main(): Promise<void> | void {
   const { dir, labels } = dataset();
   const paths = files.map((f) => join(dir, f));
@@ -187,6 +278,18 @@ function main(): Promise<void> | void {
   log(`classify: ${(classifyMs / 1000).toFixed(1)} s, ${classification.subjects.total} people`);
 
   return (async () => {
+    // 5. The same on worker threads, merged (reported after the single-thread figures).
+    t = performance.now();
+    const parallel = await classifyOnWorkers(paths, hashKey, workers);
+    const parallelResult = parallel.classifier.result();
+    const parallelMs = performance.now() - t;
+    const parallelSame =
+      JSON.stringify(parallelResult.subjects) === JSON.stringify(classification.subjects) &&
+      parallelResult.fields.length === classification.fields.length;
+    log(
+      `classify on ${workers} workers: ${(parallelMs / 1000).toFixed(1)} s (merge ${(parallel.mergeMs / 1000).toFixed(1)} s), ${parallelResult.subjects.total} people`,
+    );
+
     // 3. End to end, as `leakwatch classify FILE...` does (its own reader and per-file targets).
     t = performance.now();
     const reports: TargetReport[] = [];
@@ -327,6 +430,16 @@ function main(): Promise<void> | void {
         mbPerSecond: mb(bytes) / (classifyMs / 1000),
         ratioToJsonParse: classifyMs / parseMs,
         people: classification.subjects.total,
+        workers: {
+          threads: workers,
+          seconds: parallelMs / 1000,
+          mergeSeconds: parallel.mergeMs / 1000,
+          recordsPerSecond: lines / (parallelMs / 1000),
+          mbPerSecond: mb(bytes) / (parallelMs / 1000),
+          ratioToJsonParse: parallelMs / parseMs,
+          sameAsOneThread: parallelSame,
+          secondsFor2400000Users: (parallelMs / 1000) * (2_400_000 / users),
+        },
         endToEnd: { seconds: e2eMs / 1000, ratioToJsonParse: e2eMs / parseMs },
         f1Full: fullScore.micro.f1,
         f1Subset: lwSubsetScore.micro.f1,
@@ -359,6 +472,7 @@ function main(): Promise<void> | void {
       goals: {
         ratioAtMost2: classifyMs / parseMs <= 2,
         allUsersWithin60s: e2eMs / 1000 <= 60,
+        allUsersWithin60sOnWorkers: (parallelMs / 1000) * (2_400_000 / users) <= 60,
       },
       sink,
     };
@@ -368,6 +482,7 @@ function main(): Promise<void> | void {
       `classify bench: ${users} users, ${lines} NDJSON lines, ${f(mb(bytes), 0)} MB (${files.join(' + ')}), node ${process.version}, ${availableParallelism()} cpus`,
       `  JSON.parse baseline      ${f(parseMs / 1000)} s   ${f(lines / (parseMs / 1000), 0)} records/s   ${f(mb(bytes) / (parseMs / 1000))} MB/s`,
       `  leakwatch (1 thread)     ${f(classifyMs / 1000)} s   ${f(lwRate, 0)} records/s   ${f(mb(bytes) / (classifyMs / 1000))} MB/s   ${f(classifyMs / parseMs, 2)}x JSON.parse (goal <= 2x)`,
+      `  leakwatch (${workers} workers)    ${f(parallelMs / 1000)} s   ${f(lines / (parallelMs / 1000), 0)} records/s   ${f(mb(bytes) / (parallelMs / 1000))} MB/s   ${f(parallelMs / parseMs, 2)}x JSON.parse (1 thread), merge ${f(parallel.mergeMs / 1000, 2)} s, same people as 1 thread: ${String(parallelSame)}${users === 2_400_000 ? '' : `, ~${f((parallelMs / 1000) * (2_400_000 / users))} s for 2.4M users (scaled)`}`,
       `  leakwatch classifyFile   ${f(e2eMs / 1000)} s end to end (goal <= 60 s for 2.4M accounts)   ${f(e2eMs / parseMs, 2)}x JSON.parse`,
       `  openredaction JSON       ${f(orJsonRate, 0)} records/s on the first ${orRecordsDone} records; all lines would take ~${f(lines / orJsonRate / 3600, 1)} h (extrapolated)`,
       `  openredaction text       ${f(orTextRate, 0)} records/s on the first ${orTextDone} records; all lines would take ~${f(lines / orTextRate / 60, 0)} min (extrapolated)`,
@@ -381,4 +496,5 @@ function main(): Promise<void> | void {
   })();
 }
 
-await main();
+if (isMainThread) await main();
+else runWorker(workerData as WorkerJob);

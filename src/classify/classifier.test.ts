@@ -227,6 +227,92 @@ describe('Classifier', () => {
     expect(JSON.stringify(r)).not.toContain('secret.person');
   });
 
+  it('counts a value for every category it confidently shows, except rival secrets', () => {
+    const c = classifier({
+      detectors: [
+        ...testDetectors,
+        detector('network_layout', (v) => typeof v === 'string' && v.startsWith('10.'), {
+          fieldWords: ['gateway'],
+          requiresFieldWord: true,
+        }),
+        detector('phone', (v) => typeof v === 'string' && /\+\d{7,15}/.test(v)),
+        detector('email', (v) => typeof v === 'string' && /\S+@\S+\.com/.test(v)),
+        {
+          ...detector('oauth_token', () => false),
+          match: (v) => (typeof v === 'string' && v.startsWith('Atza|') ? 0.95 : 0),
+        },
+        detector('api_token', (v) => typeof v === 'string' && v.length > 10, {
+          fieldWords: ['token'],
+          requiresFieldWord: true,
+        }),
+        { ...detector('gender', () => false), match: (v) => (typeof v === 'string' ? 0.4 : 0) },
+      ],
+    });
+    for (let i = 0; i < 6; i++) {
+      c.add('homes', {
+        id: i,
+        gateway: `10.0.${i}.1`,
+        message: i < 3 ? `call +1555010${i}00 or mail me${i}@example.com` : `no contact ${i}`,
+        token: `Atza|IwEBI${i}abcdefghijk`,
+      });
+    }
+    const r = c.result();
+    expect(field(r.fields, 'homes', 'gateway')?.categories.sort()).toEqual(['ip_address', 'network_layout']);
+    expect(field(r.fields, 'homes', 'message')?.categories.sort()).toEqual(['email', 'phone']);
+    expect(field(r.fields, 'homes', 'token')?.categories).toEqual(['oauth_token']);
+    expect(r.subjects.byCategory).toMatchObject({ ip_address: 6, network_layout: 6, email: 3, phone: 3 });
+    expect(r.subjects.byCategory.api_token).toBeUndefined();
+    // Below the confidence of a second category, a weak match adds nothing.
+    expect(r.subjects.byCategory.gender).toBeUndefined();
+  });
+
+  it('merges two classifiers exactly: duplicates, aliases and share recipients across the split', () => {
+    const records: [string, Record<string, unknown>][] = [];
+    for (let i = 0; i < 400; i++) {
+      records.push([
+        'accounts',
+        {
+          id: i,
+          email: `user${i}@example.com`,
+          model: `M${i % 7}`,
+          shared_with: [`user${(i * 7) % 500}@example.com`],
+        },
+      ]);
+      if (i % 10 === 0) records.push(['accounts', { id: i, email: `user${i}@example.com` }]); // loaded twice
+      if (i % 9 === 0)
+        records.push(['profiles', { username: `u${i}`, email: `USER${(i + 200) % 400}@example.com` }]);
+      if (i % 13 === 0) records.push(['accounts', { id: 10_000 + i, email: `user${i}@example.com` }]); // same address
+      if (i % 17 === 0) records.push(['catalogue', { model: `M${i}`, weight: 3 }]);
+    }
+    const hashKey = randomBytes(32);
+    const one = classifier({ hashKey });
+    for (const [c, r] of records) one.add(c, r);
+    const expected = one.result();
+
+    const halves = [classifier({ hashKey, mergeable: true }), classifier({ hashKey, mergeable: true })];
+    records.forEach(([c, r], i) => {
+      // Interleaved, so people and aliases straddle the two halves.
+      halves[Math.floor(i / 37) % 2]!.add(c, r);
+    });
+    const merged = classifier({ hashKey });
+    // Through structured cloning, as between worker threads.
+    for (const h of halves) merged.merge(structuredClone(h.state()));
+    const got = merged.result();
+    const byPath = (fs: FieldFinding[]) =>
+      fs
+        .map(({ example: _e, confidence: _c, ...f }) => f)
+        .sort((a, b) => (a.collection + a.path).localeCompare(b.collection + b.path));
+    expect(byPath(got.fields)).toEqual(byPath(expected.fields));
+    expect(got.subjects).toEqual(expected.subjects);
+    expect(got.recordsSeen).toEqual(expected.recordsSeen);
+    expect(expected.subjects.total).toBeGreaterThan(400);
+
+    expect(() => {
+      classifier().merge(halves[0]!.state());
+    }).toThrow(/different keys/);
+    expect(() => one.state()).toThrow(/no log/);
+  });
+
   it('reads whole documents through the record readers', () => {
     const c = classifier();
     c.addText('lines', '{"email":"a@example.com"}\n{"email":"b@example.com"}\n', 'ndjson');
@@ -285,5 +371,25 @@ describe('Classifier with the registry', () => {
     expect(missed.length, JSON.stringify(missed.slice(0, 10))).toBeLessThanOrEqual(
       Math.floor(expected.length * 0.1),
     );
+  });
+});
+
+describe('Classifier: what makes a record about a person', () => {
+  it('a client address does (anonymous app events), a server address does not (access logs)', () => {
+    const c = new Classifier({
+      hashKey: randomBytes(32),
+      limit: Infinity,
+      signal: new AbortController().signal,
+    });
+    for (let i = 0; i < 20; i++) {
+      const at = new Date(Date.UTC(2019, 11, 4, 10, 0, i)).toISOString();
+      c.add('app-events', { '@timestamp': at, event: 'app_open', client_ip: `73.21.4.${i + 1}` });
+      c.add('access-log', { ts: at, server_ip: `10.0.3.${i + 1}`, method: 'GET', status: 200 });
+    }
+    const r = c.result();
+    expect(field(r.fields, 'app-events', '@timestamp')?.categories).toContain('activity_time');
+    // Each event names nobody: each is one person (TAXONOMY.md).
+    expect(field(r.fields, 'app-events', '@timestamp')?.subjects).toBe(20);
+    expect(field(r.fields, 'access-log', 'ts')).toBeUndefined();
   });
 });

@@ -2,15 +2,19 @@ import { createHash } from 'node:crypto';
 import { categorySensitivity, type Category } from '../core/category.js';
 import type { FieldFinding, SubjectCounts } from '../core/scan-report.js';
 import type { RecordSink, RecordTextFormat } from '../connectors/connector.js';
-import type { Detector } from '../detectors/detector.js';
+import type { Detector, Scalar } from '../detectors/detector.js';
 import { detectors as registeredDetectors } from '../detectors/registry.js';
 import { fieldContext } from '../detectors/split-field-words.js';
 import {
+  alsoMatchConfidence,
   categoryAt,
   categoryIds,
   FieldAggregate,
+  maxExtras,
   type DetectResult,
+  type FieldState,
   type HeldCategory,
+  type ValueMatch,
 } from './field-aggregate.js';
 import {
   defaultFlattenLimits,
@@ -21,7 +25,7 @@ import {
   type FlattenLimits,
 } from './flatten-record.js';
 import { parseRecordsText } from './read-records.js';
-import { identifierKinds, SubjectCounter } from './subject-counter.js';
+import { identifierKinds, SubjectCounter, type SubjectLog } from './subject-counter.js';
 
 export interface ClassifierOptions {
   /** Secret key of the keyed hashes that count people; never leaves the process. */
@@ -36,6 +40,32 @@ export interface ClassifierOptions {
   flattenLimits?: Partial<FlattenLimits>;
   /** Identifier keys counted exactly before counts become upper bounds (default 100 M). */
   maxSubjectKeys?: number;
+  /**
+   * Keep what `state()` needs for another classifier to `merge` this one exactly (workers that
+   * split a file). Costs a log of identifier hashes (~9 bytes per identifier) and one subject
+   * index per record instead of one per person.
+   */
+  mergeable?: boolean;
+}
+
+/**
+ * A classifier's counters as structured-clonable data, for `Classifier.merge` in another thread:
+ * counts, subject bits, masked examples and identifier hashes, never a raw value.
+ */
+export interface ClassifierState {
+  collections: {
+    name: string;
+    taken: number;
+    offered: number;
+    fields: { steps: (string | null)[]; field: FieldState }[];
+  }[];
+  // `steps`: the keys from the record's top to the field, null for an array step.
+  subjects: SubjectLog;
+  records: number;
+  truncatedRecords: number;
+  oversizedValues: number;
+  binaryValues: number;
+  detectorErrors: number;
 }
 
 /** What classification found in one store or file. Counts, masked examples, nothing raw. */
@@ -69,6 +99,7 @@ interface CollectionState {
 
 /** Category index → identifier kind index (`identifierKinds`), or -1. */
 const kindOfCategory = Int8Array.from(categoryIds, (c) => (identifierKinds as readonly string[]).indexOf(c));
+const ipAddressCategory = categoryIds.indexOf('ip_address');
 const personEvidence = Uint8Array.from(categoryIds, (c) => (identifying.has(c) ? 1 : 0));
 /** `low` categories name nobody on their own: on records without a person they count no subject. */
 const lowSensitivity = Uint8Array.from(categoryIds, (c) => (categorySensitivity[c] === 'low' ? 1 : 0));
@@ -84,8 +115,10 @@ function subjectHashKey(key: Uint8Array): Uint8Array {
  *
  * Per record: flatten into (field, scalar) pairs; run each field's detectors, first those that
  * need no person (among them the identifying ones), then, if the record turned out to be about a person,
- * the `personOnly` ones; resolve the record's person from its strongest identifier; count each
- * value's best category for its field and person. Nothing raw outlives the record.
+ * the `personOnly` ones; resolve the record's person from its strongest identifier (from each
+ * value's best match); count each value for its field and person under every category it shows
+ * confidently (`alsoMatchConfidence`; rival secret formats excepted). Nothing raw outlives the
+ * record, except the bounded per-field cache of repeated values in memory (never reported).
  *
  * People: `subjects.total` is the number of distinct people in records where some held category
  * counts for a person: people named by their identifiers (deduplicated across records and with
@@ -100,9 +133,9 @@ export class Classifier implements RecordSink {
   private readonly counter: SubjectCounter;
   private readonly collections = new Map<string, CollectionState>();
   private readonly flat = new FlatValues<FieldAggregate>();
-  private categories: Int8Array;
-  private confidences: Float64Array;
-  private readonly detect: DetectResult = { category: -1, detectorErrors: 0 };
+  /** Per value of the current record: what it matched (`noMatch` objects when nothing). */
+  private readonly matches: ValueMatch[] = [];
+  private readonly detect: DetectResult = { detectorErrors: 0 };
   private records = 0;
   private truncatedRecords = 0;
   private oversizedValues = 0;
@@ -117,9 +150,8 @@ export class Classifier implements RecordSink {
     this.counter = new SubjectCounter({
       hashKey: subjectHashKey(options.hashKey),
       ...(options.maxSubjectKeys !== undefined ? { maxKeys: options.maxSubjectKeys } : {}),
+      log: options.mergeable === true,
     });
-    this.categories = new Int8Array(Math.min(this.limits.maxValues, 1024));
-    this.confidences = new Float64Array(this.categories.length);
   }
 
   add(collection: string, record: unknown): void {
@@ -137,14 +169,9 @@ export class Classifier implements RecordSink {
     this.binaryValues += flat.binary;
     const n = flat.length;
     if (n === 0) return;
-    if (n > this.categories.length) {
-      this.categories = new Int8Array(Math.max(n, this.categories.length * 2));
-      this.confidences = new Float64Array(this.categories.length);
-    }
     const nodes = flat.nodes;
     const values = flat.values;
-    const categories = this.categories;
-    const confidences = this.confidences;
+    const matches = this.matches;
     const detect = this.detect;
 
     // Pass 1: detectors that need no person, and the ones that tell whether there is one.
@@ -156,18 +183,17 @@ export class Classifier implements RecordSink {
       if (node === undefined || value === undefined) continue;
       const field = node.field;
       field.nonEmpty++;
-      let confidence = 0;
-      if (!field.early.empty) confidence = field.early.run(value, field.context, detect);
-      if (confidence > 0) {
-        categories[i] = detect.category;
-        confidences[i] = confidence;
+      const match = field.early.empty ? noMatch : field.early.run(value, field.context, detect);
+      matches[i] = match;
+      if (match.confidence > 0) {
         any = true;
-        if (confidence >= personEvidenceConfidence && personEvidence[detect.category] === 1) {
+        if (
+          match.confidence >= personEvidenceConfidence &&
+          (personEvidence[match.category] === 1 ||
+            (match.category === ipAddressCategory && field.namesClient))
+        ) {
           person = true;
         }
-      } else {
-        categories[i] = -1;
-        confidences[i] = 0;
       }
     }
     // Pass 2: on a person's record, what is personal only there (health metrics, gender...).
@@ -178,12 +204,11 @@ export class Classifier implements RecordSink {
         if (node === undefined || value === undefined) continue;
         const field = node.field;
         if (field.late.empty) continue;
-        const confidence = field.late.run(value, field.context, detect);
-        if (confidence > (confidences[i] ?? 0)) {
-          categories[i] = detect.category;
-          confidences[i] = confidence;
-          any = true;
-        }
+        const late = field.late.run(value, field.context, detect);
+        if (late.confidence <= 0) continue;
+        any = true;
+        const early = matches[i] ?? noMatch;
+        matches[i] = early.confidence > 0 ? combineMatches(early, late) : late;
       }
     }
     if (!any) return;
@@ -238,6 +263,56 @@ export class Classifier implements RecordSink {
     return classification;
   }
 
+  /** This classifier's counters for `merge` elsewhere; needs the `mergeable` option. */
+  state(): ClassifierState {
+    const collections: ClassifierState['collections'] = [];
+    for (const [name, state] of this.collections) {
+      const fields: ClassifierState['collections'][number]['fields'] = [];
+      forEachStep(state.tree.root, [], (node, steps) => {
+        const field = node.field.state();
+        if (field.nonEmpty > 0) fields.push({ steps, field });
+      });
+      collections.push({ name, taken: state.taken, offered: state.offered, fields });
+    }
+    return {
+      collections,
+      subjects: this.counter.state(),
+      records: this.records,
+      truncatedRecords: this.truncatedRecords,
+      oversizedValues: this.oversizedValues,
+      binaryValues: this.binaryValues,
+      detectorErrors: this.detect.detectorErrors,
+    };
+  }
+
+  /**
+   * Adds the records another classifier (same hash key) saw, as if they had come after this one's:
+   * its people are resolved again here from their identifier hashes, in its order, so people in
+   * both count once and aliases join exactly as one classifier would have joined them.
+   */
+  merge(other: ClassifierState): void {
+    const subjects = this.counter.replay(other.subjects);
+    for (const c of other.collections) {
+      const state = this.collectionState(c.name);
+      state.taken += c.taken;
+      state.offered += c.offered;
+      for (const { steps, field } of c.fields) {
+        let node: FieldNode<FieldAggregate> | undefined = state.tree.root;
+        for (const step of steps) {
+          if (node === undefined) break;
+          node = step === null ? state.tree.itemsOf(node) : state.tree.child(node, step);
+        }
+        if (node === undefined) this.truncatedRecords++;
+        else node.field.merge(field, subjects);
+      }
+    }
+    this.records += other.records;
+    this.truncatedRecords += other.truncatedRecords;
+    this.oversizedValues += other.oversizedValues;
+    this.binaryValues += other.binaryValues;
+    this.detect.detectorErrors += other.detectorErrors;
+  }
+
   private collectionState(collection: string): CollectionState {
     let state = this.collections.get(collection);
     if (state !== undefined) return state;
@@ -270,16 +345,16 @@ export class Classifier implements RecordSink {
     values: readonly (string | number | boolean)[],
     person: boolean,
   ): void {
-    const categories = this.categories;
-    const confidences = this.confidences;
+    const matches = this.matches;
     const ownAt = this.ownAt;
     ownAt.fill(-1);
     let own = false;
     let inArrayAt = -1;
     let inArrayKind: number = identifierKinds.length;
     for (let i = 0; i < n; i++) {
-      const category = categories[i] ?? -1;
-      if (category < 0 || (confidences[i] ?? 0) < personEvidenceConfidence) continue;
+      const match = matches[i] ?? noMatch;
+      const category = match.category;
+      if (category < 0 || match.confidence < personEvidenceConfidence) continue;
       const kind = kindOfCategory[category] ?? -1;
       const node = nodes[i];
       if (kind < 0 || node === undefined || !isBareIdentifier(kind, values[i])) continue;
@@ -314,14 +389,16 @@ export class Classifier implements RecordSink {
     }
 
     for (let i = 0; i < n; i++) {
-      const category = categories[i] ?? -1;
+      const match = matches[i] ?? noMatch;
+      const category = match.category;
       if (category < 0) continue;
       const node = nodes[i];
       const value = values[i];
       if (node === undefined || value === undefined) continue;
       const field = node.field;
-      const confidence = confidences[i] ?? 0;
+      const confidence = match.confidence;
       const kind = kindOfCategory[category] ?? -1;
+      const extras = match.extraCategories;
       if (
         kind >= 0 &&
         ownAt[kind] !== i &&
@@ -329,14 +406,43 @@ export class Classifier implements RecordSink {
         confidence >= personEvidenceConfidence &&
         isBareIdentifier(kind, value)
       ) {
-        // Someone else this record names: a person of their own (share recipients).
-        field.count(category, confidence, recordNo, counter.addOther(kind, value), value);
+        // Someone else this record names: a person of their own (share recipients), who is also
+        // the person of whatever else the value shows.
+        const other = counter.addOther(kind, value);
+        field.count(category, confidence, recordNo, other, value);
+        for (let e = 0; e < extras.length; e++) {
+          field.count(extras[e] ?? 0, match.extraConfidences[e] ?? 0, recordNo, other, value);
+        }
         continue;
       }
-      if (subject < 0 && (person || lowSensitivity[category] === 0)) subject = counter.newSubject();
-      const counted = person || lowSensitivity[category] === 0 ? subject : -1;
-      field.count(category, confidence, recordNo, counted, value);
+      subject = this.countFor(field, category, confidence, recordNo, subject, person, value);
+      for (let e = 0; e < extras.length; e++) {
+        const extra = extras[e] ?? 0;
+        const extraConfidence = match.extraConfidences[e] ?? 0;
+        subject = this.countFor(field, extra, extraConfidence, recordNo, subject, person, value);
+      }
     }
+    for (let i = 0; i < n; i++) matches[i] = noMatch;
+  }
+
+  /**
+   * Counts one category of a value for the record's own person (made on first need); `low`
+   * categories of records about nobody count for no one. Returns the record's subject.
+   */
+  private countFor(
+    field: FieldAggregate,
+    category: number,
+    confidence: number,
+    recordNo: number,
+    subject: number,
+    person: boolean,
+    value: Scalar,
+  ): number {
+    const counts = person || lowSensitivity[category] === 0;
+    let s = subject;
+    if (s < 0 && counts) s = this.counter.newSubject();
+    field.count(category, confidence, recordNo, counts ? s : -1, value);
+    return s;
   }
 
   private finding(
@@ -389,6 +495,34 @@ export class Classifier implements RecordSink {
 
 const phoneKind = identifierKinds.indexOf('phone');
 
+const noMatch: ValueMatch = { category: -1, confidence: 0, extraCategories: [], extraConfidences: [] };
+
+/** One value's early and late matches as one: the best of both, the others as extras. */
+function combineMatches(a: ValueMatch, b: ValueMatch): ValueMatch {
+  const all: { category: number; confidence: number }[] = [];
+  const add = (category: number, confidence: number): void => {
+    const seen = all.find((m) => m.category === category);
+    if (seen === undefined) all.push({ category, confidence });
+    else seen.confidence = Math.max(seen.confidence, confidence);
+  };
+  for (const m of [a, b]) {
+    add(m.category, m.confidence);
+    m.extraCategories.forEach((c, e) => {
+      add(c, m.extraConfidences[e] ?? 0);
+    });
+  }
+  // Ties keep the early match first, as before late detectors existed.
+  all.sort((x, y) => y.confidence - x.confidence);
+  const [best, ...rest] = all;
+  const extras = rest.filter((m) => m.confidence >= alsoMatchConfidence).slice(0, maxExtras);
+  return {
+    category: best?.category ?? -1,
+    confidence: best?.confidence ?? 0,
+    extraCategories: extras.map((m) => m.category),
+    extraConfidences: extras.map((m) => m.confidence),
+  };
+}
+
 /**
  * Whether a matched value is the identifier itself rather than text around one (an email inside a
  * comment): only then it names a person. Phones may hold spaces and punctuation.
@@ -413,6 +547,22 @@ function isBareIdentifier(kind: number, value: string | number | boolean | undef
 function orInto(into: Uint32Array, bits: Uint32Array): void {
   const n = Math.min(into.length, bits.length);
   for (let i = 0; i < n; i++) into[i] = (into[i] ?? 0) | (bits[i] ?? 0);
+}
+
+/** Visits every node that has a field with the keys leading to it (null for array steps). */
+function forEachStep<T>(
+  root: FieldNode<T>,
+  steps: (string | null)[],
+  visit: (node: FieldNode<T>, steps: (string | null)[]) => void,
+): void {
+  const stack: [FieldNode<T>, (string | null)[]][] = [[root, steps]];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [node, at] = top;
+    if (node.hasField) visit(node, at);
+    if (node.items !== undefined) stack.push([node.items, [...at, null]]);
+    if (node.children !== undefined)
+      for (const [key, child] of node.children) stack.push([child, [...at, key]]);
+  }
 }
 
 /** Visits every node of a path tree, depth first, without recursion (trees can be wide and deep). */

@@ -54,6 +54,11 @@ export class FieldNode<T> {
     private readonly tree: FieldTree<T>,
   ) {}
 
+  /** Whether `field` was ever made (the node held a value), without making it. */
+  get hasField(): boolean {
+    return this.fieldValue !== undefined;
+  }
+
   get field(): T {
     if (this.fieldValue === undefined) this.fieldValue = this.tree.makeField(this);
     return this.fieldValue;

@@ -32,6 +32,19 @@ export function sipKeyFrom(bytes: Uint8Array): SipKey {
  * `c`/`d` default to 1/3 (SipHash-1-3, the variant Rust and Python use for hash tables).
  */
 export function sipHash(key: SipKey, text: string, c = 1, d = 3): void {
+  if (text.length > textUnits.length)
+    textUnits = new Uint16Array(Math.max(text.length, textUnits.length * 2));
+  for (let i = 0; i < text.length; i++) textUnits[i] = text.charCodeAt(i);
+  sipHashUnits(key, textUnits, text.length, c, d);
+}
+
+let textUnits = new Uint16Array(256);
+
+/**
+ * `sipHash` of the first `units` code units of `text`: callers that normalise a value on the way
+ * (lower case, digits only) write it here instead of allocating a string per value.
+ */
+export function sipHashUnits(key: SipKey, text: Uint16Array, units: number, c = 1, d = 3): void {
   const k0l = key[0] ?? 0;
   const k0h = key[1] ?? 0;
   const k1l = key[2] ?? 0;
@@ -48,7 +61,6 @@ export function sipHash(key: SipKey, text: string, c = 1, d = 3): void {
   let t: number;
   let lo: number;
 
-  const units = text.length;
   // Blocks of 4 code units (8 bytes); the last block holds the remaining 0..3 code units and the
   // byte length's low byte in its top byte. Step `blocks` is the finalisation (d rounds).
   const blocks = (units >>> 2) + 1;
@@ -58,15 +70,15 @@ export function sipHash(key: SipKey, text: string, c = 1, d = 3): void {
     let rounds = c;
     if (b < blocks - 1) {
       const i = b << 2;
-      ml = (text.charCodeAt(i) | (text.charCodeAt(i + 1) << 16)) >>> 0;
-      mh = (text.charCodeAt(i + 2) | (text.charCodeAt(i + 3) << 16)) >>> 0;
+      ml = ((text[i] ?? 0) | ((text[i + 1] ?? 0) << 16)) >>> 0;
+      mh = ((text[i + 2] ?? 0) | ((text[i + 3] ?? 0) << 16)) >>> 0;
     } else if (b === blocks - 1) {
       const i = b << 2;
       const rest = units - i;
       mh = ((units * 2) & 0xff) << 24;
-      if (rest >= 1) ml = text.charCodeAt(i);
-      if (rest >= 2) ml = (ml | (text.charCodeAt(i + 1) << 16)) >>> 0;
-      if (rest >= 3) mh = (mh | text.charCodeAt(i + 2)) >>> 0;
+      if (rest >= 1) ml = text[i] ?? 0;
+      if (rest >= 2) ml = (ml | ((text[i + 1] ?? 0) << 16)) >>> 0;
+      if (rest >= 3) mh = (mh | (text[i + 2] ?? 0)) >>> 0;
       mh = mh >>> 0;
     } else {
       v2l = (v2l ^ 0xff) >>> 0;

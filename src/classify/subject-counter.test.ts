@@ -36,6 +36,64 @@ describe('SubjectCounter', () => {
     expect(distinct(c, [a, b, d, e])).toBe(2);
   });
 
+  it('folds case and spacing of non-ASCII identifiers too', () => {
+    const c = counter();
+    const a = person(c, [[EMAIL, 'ÉLODIE.Ünal@Example.fr']]);
+    const b = person(c, [[EMAIL, '\u00a0élodie.ünal@example.fr ']]);
+    const d = person(c, [[USER_ID, ' 42 ']]);
+    const e = person(c, [[USER_ID, 42]]);
+    expect(b).toBe(a);
+    expect(distinct(c, [a, b, d, e])).toBe(2);
+  });
+
+  it('replays another counter exactly, whose records then count as coming after its own', () => {
+    const hashKey = randomBytes(16);
+    const seq = new SubjectCounter({ hashKey });
+    const first = new SubjectCounter({ hashKey, log: true });
+    const second = new SubjectCounter({ hashKey, log: true });
+    const ops: ((c: SubjectCounter) => number)[] = [
+      (c) =>
+        person(c, [
+          [USER_ID, 1],
+          [EMAIL, 'a@x.io'],
+        ]),
+      (c) => c.addOther(EMAIL, 'b@x.io'),
+      (c) => c.newSubject(),
+      (c) =>
+        person(c, [
+          [USER_ID, 2],
+          [EMAIL, 'b@x.io'],
+        ]), // the share recipient's account
+      (c) =>
+        person(c, [
+          [USER_ID, 3],
+          [EMAIL, 'a@x.io'],
+        ]), // another account, same address
+      (c) => person(c, [[EMAIL, 'A@x.io']]),
+      (c) =>
+        person(c, [
+          [USER_ID, 1],
+          [EMAIL, 'a@x.io'],
+        ]), // loaded twice
+    ];
+    const seqSubjects = ops.map((op) => op(seq));
+    const firstSubjects = ops.slice(0, 3).map((op) => op(first));
+    const secondSubjects = ops.slice(3).map((op) => op(second));
+    const merged = new SubjectCounter({ hashKey });
+    const map1 = merged.replay(first.state());
+    const map2 = merged.replay(second.state());
+    const mergedSubjects = [...firstSubjects.map((s) => map1[s]!), ...secondSubjects.map((s) => map2[s]!)];
+    expect(distinct(merged, mergedSubjects)).toBe(distinct(seq, seqSubjects));
+    expect(distinct(merged, mergedSubjects)).toBe(4);
+    // Person by person: the same operations name the same people.
+    for (let i = 0; i < ops.length; i++) {
+      for (let j = 0; j < ops.length; j++) {
+        const same = merged.find(mergedSubjects[i]!) === merged.find(mergedSubjects[j]!);
+        expect(same, `${i} ${j}`).toBe(seq.find(seqSubjects[i]!) === seq.find(seqSubjects[j]!));
+      }
+    }
+  });
+
   it('keeps kinds apart: user id 42 is not phone 42', () => {
     const c = counter();
     expect(person(c, [[USER_ID, 42]])).not.toBe(person(c, [[PHONE, '42']]));

@@ -1,4 +1,4 @@
-import { sipHash, sipHashOut, sipKeyFrom, type SipKey } from './sip-hash.js';
+import { sipHashOut, sipHashUnits, sipKeyFrom, type SipKey } from './sip-hash.js';
 
 /**
  * Identifier kinds of TAXONOMY.md "Counting people", strongest first. A record's subject is
@@ -16,7 +16,25 @@ export interface SubjectCounterOptions {
    * counts become upper bounds (`approximate`). 12 bytes per slot at a load of ≤ 0.75.
    */
   maxKeys?: number;
+  /**
+   * Keep a log of every operation (identifier hashes, no values) and give each operation a
+   * subject index of its own, so that another counter can `replay` this one exactly (workers).
+   */
+  log?: boolean;
 }
+
+/** What `SubjectCounter.state` hands to another thread: hashes and indices, no identifier. */
+export interface SubjectLog {
+  /** Operations: a header word (op | count << 4 | kinds << 8) and the (high, low) hash words. */
+  readonly ops: Uint32Array;
+  readonly length: number;
+  /** A hash of a fixed text under the counter's key: replaying needs the same key. */
+  readonly keyCheck: number;
+}
+
+const opNew = 0;
+const opResolve = 1;
+const opOther = 2;
 
 const EMPTY = 0; // slot value 0 = empty; stored values are subject index + 1
 const maxLoad = 0.75;
@@ -47,12 +65,16 @@ export class SubjectCounter {
   private subjects = 0;
   /** People counted after the table was full: each a new index, possibly double counted. */
   overflowed = 0;
+  private log: Uint32Array | undefined;
+  private logLength = 0;
 
   // The identifiers of the record being resolved (beginRecord → addIdentifier → resolve).
   private readonly pendingHi = new Uint32Array(identifierKinds.length);
   private readonly pendingLo = new Uint32Array(identifierKinds.length);
   private readonly pendingKind = new Uint8Array(identifierKinds.length);
   private pending = 0;
+  /** The normalised identifier being hashed (reused: no string per identifier). */
+  private units = new Uint16Array(256);
 
   constructor(options: SubjectCounterOptions) {
     this.kindKeys = identifierKinds.map((_, kind) => {
@@ -66,6 +88,7 @@ export class SubjectCounter {
     this.mask = slots - 1;
     this.parent = new Uint32Array(1 << 12);
     this.primary = new Uint8Array(1 << 12);
+    if (options.log === true) this.log = new Uint32Array(1 << 12);
   }
 
   /** Subject indices handed out (including ones later merged). */
@@ -94,6 +117,11 @@ export class SubjectCounter {
 
   /** A person nobody else can be: a record without identifiers (TAXONOMY.md). */
   newSubject(): number {
+    this.logOp(opNew, 0);
+    return this.allocate();
+  }
+
+  private allocate(): number {
     const s = this.subjects++;
     if (s >= this.parent.length) {
       const parent = new Uint32Array(this.parent.length * 2);
@@ -129,6 +157,12 @@ export class SubjectCounter {
   resolve(): number {
     const n = this.pending;
     if (n === 0) return this.newSubject();
+    if (this.log !== undefined) {
+      let kinds = 0;
+      for (let i = 0; i < n; i++) kinds |= (this.pendingKind[i] ?? 0) << (2 * i);
+      this.logOp(opResolve | (n << 4) | (kinds << 8), n);
+      for (let i = 0; i < n; i++) this.logHash(i, this.pendingHi[i] ?? 0, this.pendingLo[i] ?? 0);
+    }
     const primaryBit = 1 << (this.pendingKind[0] ?? 0);
     let subject = -1;
     for (let i = 0; i < n; i++) {
@@ -143,22 +177,113 @@ export class SubjectCounter {
         this.primary[subject] = (this.primary[subject] ?? 0) | (this.primary[root] ?? 0);
       }
     }
-    if (subject < 0) subject = this.newSubject();
+    const found = subject >= 0;
+    if (!found) subject = this.allocate();
     this.primary[subject] = (this.primary[subject] ?? 0) | primaryBit;
     for (let i = 0; i < n; i++) this.insert(this.pendingHi[i] ?? 0, this.pendingLo[i] ?? 0, subject);
-    return subject;
+    return found ? this.token(subject) : subject;
   }
 
   /** Someone a record names besides its own person (a share recipient): found or new. */
   addOther(kind: number, value: string | number | boolean): number {
     this.hashIdentifier(kind, value);
-    const hi = sipHashOut[0] ?? 0;
-    const lo = sipHashOut[1] ?? 0;
+    return this.other(kind, sipHashOut[0] ?? 0, sipHashOut[1] ?? 0);
+  }
+
+  private other(kind: number, hi: number, lo: number): number {
+    if (this.log !== undefined) {
+      this.logOp(opOther | (1 << 4) | (kind << 8), 1);
+      this.logHash(0, hi, lo);
+    }
     const found = this.lookup(hi, lo);
-    if (found >= 0) return this.find(found);
-    const subject = this.newSubject();
+    if (found >= 0) return this.token(this.find(found));
+    const subject = this.allocate();
     this.insert(hi, lo, subject);
     return subject;
+  }
+
+  /**
+   * With a log, an operation that found an existing person still gets an index of its own (one of
+   * that person's): a replay elsewhere may find a different person for it, and the indices in
+   * the fields' subject bits must follow each operation, not each person.
+   */
+  private token(subject: number): number {
+    if (this.log === undefined) return subject;
+    const t = this.allocate();
+    this.parent[t] = subject;
+    return t;
+  }
+
+  private logOp(header: number, hashes: number): void {
+    if (this.log === undefined) return;
+    const need = this.logLength + 1 + 2 * hashes;
+    if (need > this.log.length) {
+      const grown = new Uint32Array(Math.max(need, this.log.length * 2));
+      grown.set(this.log.subarray(0, this.logLength));
+      this.log = grown;
+    }
+    this.log[this.logLength] = header;
+    this.logLength = need;
+  }
+
+  private logHash(i: number, hi: number, lo: number): void {
+    const log = this.log;
+    if (log === undefined) return;
+    const at = this.logLength - 2 * (i + 1);
+    // Written back to front by `resolve`/`other` after `logOp` reserved the words; keep order.
+    log[at] = hi;
+    log[at + 1] = lo;
+  }
+
+  /** This counter's log, for `replay` by another counter with the same key (only with `log`). */
+  state(): SubjectLog {
+    const log = this.log;
+    if (log === undefined) throw new Error('the subject counter keeps no log');
+    return { ops: log.subarray(0, this.logLength), length: this.logLength, keyCheck: this.keyCheck() };
+  }
+
+  /**
+   * Performs the operations of another counter's log here, as if its records had come after this
+   * counter's, which is what makes merging two workers exact: aliases and share recipients
+   * resolve against everyone seen so far. Returns its subject indices → indices here.
+   */
+  replay(log: SubjectLog): Uint32Array {
+    if (log.keyCheck !== this.keyCheck())
+      throw new Error('subject counters with different keys cannot merge');
+    const map: number[] = [];
+    const ops = log.ops;
+    let at = 0;
+    while (at < log.length) {
+      const header = ops[at++] ?? 0;
+      const op = header & 15;
+      const n = (header >>> 4) & 15;
+      const kinds = header >>> 8;
+      if (op === opNew) {
+        map.push(this.newSubject());
+        continue;
+      }
+      // `logHash` stored hash i at the end of the op minus 2(i + 1).
+      const end = at + 2 * n;
+      if (op === opOther) {
+        map.push(this.other(kinds & 3, ops[end - 2] ?? 0, ops[end - 1] ?? 0));
+      } else {
+        this.pending = 0;
+        for (let i = 0; i < n; i++) {
+          this.pendingHi[i] = ops[end - 2 * (i + 1)] ?? 0;
+          this.pendingLo[i] = ops[end - 2 * (i + 1) + 1] ?? 0;
+          this.pendingKind[i] = (kinds >>> (2 * i)) & 3;
+          this.pending++;
+        }
+        map.push(this.resolve());
+      }
+      at = end;
+    }
+    return Uint32Array.from(map);
+  }
+
+  private keyCheck(): number {
+    this.hashIdentifier(0, 'leakwatch key check');
+    return sipHashOut[0] ?? 0;
   }
 
   /** Distinct people among the subject indices set in `bits` (indices are merged after the fact). */
@@ -193,7 +318,12 @@ export class SubjectCounter {
   private hashIdentifier(kind: number, value: string | number | boolean): void {
     const key = this.kindKeys[kind];
     if (key === undefined) throw new RangeError(`no identifier kind ${kind}`);
-    sipHash(key, normalizeIdentifier(kind, value));
+    const text = typeof value === 'string' ? value : String(value);
+    // Lower-casing can lengthen non-ASCII text (İ → i̇), hence room for more than its length.
+    if (text.length * 3 > this.units.length) {
+      this.units = new Uint16Array(Math.max(text.length * 3, this.units.length * 2));
+    }
+    sipHashUnits(key, this.units, normalizeIdentifier(kind, text, this.units));
   }
 
   private lookup(hi: number, lo: number): number {
@@ -257,26 +387,45 @@ export class SubjectCounter {
 }
 
 /**
- * The form two spellings of one identifier share: emails and usernames are compared without case
- * and surrounding spaces, phones by their digits (`+1 (555) 010-2030` = `15550102030`).
+ * Writes the form two spellings of one identifier share into `out` and returns its length: emails
+ * and usernames are compared without case and surrounding spaces, phones by their digits
+ * (`+1 (555) 010-2030` = `15550102030`). `out` holds at least `text.length` units.
  */
-function normalizeIdentifier(kind: number, value: string | number | boolean): string {
-  const text = typeof value === 'string' ? value : String(value);
-  switch (identifierKinds[kind]) {
-    case 'email':
-    case 'username':
-      return text.trim().toLowerCase();
-    case 'phone': {
-      let digits = '';
-      for (let i = 0; i < text.length; i++) {
-        const c = text.charCodeAt(i);
-        if (c >= 48 && c <= 57) digits += text.charAt(i);
-      }
-      return digits;
+function normalizeIdentifier(kind: number, text: string, out: Uint16Array): number {
+  const id = identifierKinds[kind];
+  let n = 0;
+  if (id === 'phone') {
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 48 && c <= 57) out[n++] = c;
     }
-    case 'user_id':
-    case undefined:
-      break;
+    return n;
   }
-  return text.trim();
+  let start = 0;
+  let end = text.length;
+  while (start < end && isTrimmed(text.charCodeAt(start))) start++;
+  while (end > start && isTrimmed(text.charCodeAt(end - 1))) end--;
+  const lower = id !== 'user_id';
+  for (let i = start; i < end; i++) {
+    let c = text.charCodeAt(i);
+    if (c >= 128) return copyUnits(lower ? text.trim().toLowerCase() : text.trim(), out);
+    if (!lower) {
+      out[n++] = c;
+      continue;
+    }
+    if (c >= 65 && c <= 90) c += 32;
+    out[n++] = c;
+  }
+  return n;
+}
+
+/** Plain ASCII white space; `String.prototype.trim`'s other spaces are non-ASCII and go the slow way. */
+function isTrimmed(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
+}
+
+function copyUnits(text: string, out: Uint16Array): number {
+  const n = Math.min(text.length, out.length);
+  for (let i = 0; i < n; i++) out[i] = text.charCodeAt(i);
+  return n;
 }

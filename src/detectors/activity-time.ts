@@ -96,3 +96,83 @@ export const activityTimeDetector = {
     ],
   },
 } as const satisfies Detector;
+
+// ---------------------------------------------------------------------------------------------
+// The time of an event record: `@timestamp` of an Elasticsearch/Logstash document, `ts` of a log
+// line. About a person's activity only when the record is about a person (a user's app event, a
+// camera's telemetry with its owner), hence `personOnly`: the engine runs it on records that hold
+// a person's identifier and never on a product's or a server's records.
+
+// Key words that name nothing but "when this record happened".
+const eventTimeWords = new FieldWordSet(['timestamp', 'ts', 'time', 'datetime']);
+// Words that may sit beside them in such a key: `event_time`, `time_stamp`, `DateTime`.
+const eventTimeCompanions = new FieldWordSet(['event', 'stamp', 'date', 'log', 'record']);
+// Times of something other than the activity: when a thing was made, is due, or a person born.
+const notEventWords = new FieldWordSet([
+  'created',
+  'creation',
+  'updated',
+  'modified',
+  'changed',
+  'expires',
+  'expiry',
+  'expiration',
+  'birth',
+  'dob',
+  'born',
+  'due',
+  'scheduled',
+  'deadline',
+  'valid',
+  'until',
+  'release',
+  'build',
+  'published',
+  'order',
+  'shipped',
+  'delivery',
+]);
+
+function namesEventTime(field: FieldContext): boolean {
+  let core = false;
+  for (const w of field.keyWords) {
+    if (eventTimeWords.has(w)) core = true;
+    else if (!eventTimeCompanions.has(w)) return false;
+  }
+  return core && !notEventWords.inPath(field);
+}
+
+function matchEventTime(value: Scalar, field: FieldContext): number {
+  if (typeof value === 'boolean') return 0;
+  if (!namesEventTime(field)) return 0;
+  const t = parseTimestamp(value);
+  if (!(t >= minTime && t < maxTime)) return 0;
+  return 0.8;
+}
+
+export const activityEventTimeDetector = {
+  id: 'activity-time-event',
+  category: 'activity_time',
+  fieldWords: [...eventTimeWords.words, 'stamp'],
+  requiresFieldWord: true,
+  personOnly: true,
+  match: matchEventTime,
+  examples: {
+    match: [
+      { path: '@timestamp', value: '2019-11-17T17:52:08.000Z' },
+      { path: '@timestamp', value: 1574950942000 },
+      { path: 'events[].ts', value: 1575417600 },
+      { path: 'event_time', value: '2019-12-04 22:15:03' },
+      { path: 'DateTime', value: '2019-12-04T10:00:00Z' },
+    ],
+    noMatch: [
+      { path: 'updated_at', value: '2019-11-28T09:12:44Z' },
+      { path: 'created.ts', value: 1575417600 },
+      { path: 'batch_ts_id', value: '20191204101530' },
+      { path: 'response_time', value: 1575417600 },
+      { path: 'ts', value: 3862 },
+      { path: 'time', value: '17:45' },
+      { path: 'timestamp', value: '3099-01-01T00:00:00Z' },
+    ],
+  },
+} as const satisfies Detector;

@@ -79,6 +79,15 @@ describe('hard cases across detectors', () => {
     ['username', 'jdoe42', ['username']],
     ['price', 19.99, []],
     ['description', 'A lovely camera for the nursery', []],
+    // Hard negatives and hard positives of the labelled corpus (corpus/hard-negatives, free-text).
+    ['upstream', '52.94.236.248:443', ['ip_address']],
+    ['sku', 'WYZE-CP1-WHT', []],
+    ['ap_name', 'AP-3F-EAST', []],
+    ['asset_tag', '078-05-1120', []],
+    ['dims.height_mm', 110, []],
+    ['api.ios_token', 'qTzRkWbNfGxLpAyHvJcMdSeUoKiBtXnZ', ['api_token']],
+    ['updated_at', '2019-11-28T09:12:44Z', []],
+    ['@timestamp', '2019-11-17T17:52:08.000Z', ['activity_time']],
   ] as const)('%s = %j → %j', (path, value, expected) => {
     expect(categoriesOf(path, value).sort()).toEqual([...expected].sort());
   });
@@ -102,6 +111,9 @@ describe('adversarial input stays linear', () => {
     '+1 ' + '5'.repeat(100_000),
     'Atza|' + '='.repeat(100_000),
     '{"type":"service_account","private_key":' + '"'.repeat(60_000),
+    '[' + ':'.repeat(100_000) + ']:443',
+    '1.1.1.1:' + '4'.repeat(100_000),
+    'aB'.repeat(50_000),
   ];
   const paths = [
     'value',
@@ -119,6 +131,10 @@ describe('adversarial input stays linear', () => {
     'dob',
     'last_login',
     'gateway',
+    'upstream',
+    '@timestamp',
+    'api_token',
+    'asset_tag',
   ];
 
   it('every detector finishes each adversarial value in < 50 ms', () => {

@@ -102,11 +102,12 @@ const modelWords = new FieldWordSet([
   'modelname',
   'modelno',
   'devicemodel',
-  'sku',
   'hardware',
 ]);
-// Data-science "models" and car models on non-device records are not device models.
+// Data-science "models" and car models on non-device records are not device models; a `sku` is a
+// stock-keeping unit of a shop's catalogue (one product in one colour and pack), not a model code.
 const notModelWords = new FieldWordSet([
+  'sku',
   'ml',
   'ai',
   'data',
@@ -163,6 +164,8 @@ export const deviceModelDetector = {
       { path: 'name', value: 'WYZEC1-JZ' },
       { path: 'model', value: '12345' },
       { path: 'model', value: 'unknown' },
+      { path: 'sku', value: 'WYZE-CP1-WHT' },
+      { path: 'items[].sku_model', value: 'WYZE-C1-JZ' },
     ],
   },
 } as const satisfies Detector;
@@ -305,10 +308,38 @@ const personWords = new FieldWordSet([
   'member',
   'contact',
 ]);
+// Network equipment and generic hardware words: their `name` is an administrator's, not a nickname.
+const infrastructureWords = new FieldWordSet([
+  'ap',
+  'router',
+  'gateway',
+  'modem',
+  'switch',
+  'bridge',
+  'node',
+  'station',
+  'base',
+  'controller',
+  'hw',
+  'hardware',
+  'firmware',
+  'fw',
+]);
 // Printable text without `@` (an email is not a nickname); control characters fail `\P{Cc}`.
 const nameShape = /^[\P{Cc}]{1,64}$/u;
 const hasAt = /@/;
 const uuidLike = /^[0-9a-f-]{16,}$/i;
+
+/**
+ * Whether the path is about a household device its owner names (`cams[]`, `devices[]`,
+ * `hub`): device words other than network equipment's. An access point's, router's or switch's
+ * name (`ap_name: AP-3F-EAST`) is set by whoever runs the network, an inventory name rather than
+ * a person's nickname for their camera (TAXONOMY.md device_name).
+ */
+function onOwnedDevice(field: FieldContext): boolean {
+  for (const w of field.pathWords) if (deviceWords.has(w) && !infrastructureWords.has(w)) return true;
+  return false;
+}
 
 function matchDeviceName(value: Scalar, field: FieldContext): number {
   if (typeof value !== 'string' || value.length === 0 || value.length > 64) return 0;
@@ -319,7 +350,7 @@ function matchDeviceName(value: Scalar, field: FieldContext): number {
     if (nicknameWords.has(w)) nick = true;
     else if (nameWords.has(w)) name = true;
   }
-  const onDevice = deviceWords.inPath(field);
+  const onDevice = onOwnedDevice(field);
   let confidence = 0;
   if (nick) confidence = onDevice ? 0.95 : personWords.inPath(field) ? 0 : 0.6;
   else if (name && onDevice) confidence = 0.9;
@@ -354,6 +385,8 @@ export const deviceNameDetector = {
       { path: 'devices[].model', value: 'WYZEC1-JZ' },
       { path: 'cams[].nickname', value: '7f9c2ba4-e88f-4b8d-9a3c-1d2e3f4a5b6c' },
       { path: 'name', value: 'Baby Room' },
+      { path: 'ap_name', value: 'AP-3F-EAST' },
+      { path: 'routers[].name', value: 'core-rtr-2' },
     ],
   },
 } as const satisfies Detector;

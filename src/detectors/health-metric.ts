@@ -103,6 +103,14 @@ const thingWords = new FieldWordSet([
   'layout',
   'bar',
   'chart',
+  // Dimensions of goods: `dims.height_mm`, `package.size.weight`. Nobody's height is kept in mm.
+  'dim',
+  'dims',
+  'dimension',
+  'dimensions',
+  'size',
+  'sizes',
+  'mm',
 ]);
 
 /** Which metric the key names, or undefined. */
@@ -236,6 +244,9 @@ export const healthMetricDetector = {
       { path: 'bmi', value: 'high' },
       { path: 'blood_pressure', value: '80/120' },
       { path: 'weight', value: true },
+      { path: 'dims.height_mm', value: 110 },
+      { path: 'dimensions.height', value: 85 },
+      { path: 'size.weight_kg', value: 12 },
     ],
   },
 } as const satisfies Detector;

@@ -59,13 +59,19 @@ function validSsnParts(area: number, group: number, serial: number): boolean {
   return area >= 1 && area <= 899 && area !== 666 && group >= 1 && serial >= 1;
 }
 
-function ssnConfidence(s: string, named: boolean): number {
+/**
+ * SSN confidence; `named` is 1 for an SSN field word, 0.5 for a generic government-id word
+ * (`national_id`, `tax_id`), 0 for none. The ddd-dd-dddd shape alone is any inventory code or
+ * ticket number (an asset tag `078-05-1120`): without a word it is not taken for an SSN.
+ */
+function ssnConfidence(s: string, named: number): number {
+  if (named === 0) return 0;
   const m = ssnDashed.exec(s);
   if (m !== null) {
     if (!validSsnParts(Number(m[1]), Number(m[2]), Number(m[3]))) return 0;
-    return named ? 0.97 : 0.8;
+    return named === 1 ? 0.97 : 0.85;
   }
-  if (named && ssnBare.test(s)) {
+  if (named === 1 && ssnBare.test(s)) {
     return validSsnParts(Number(s.slice(0, 3)), Number(s.slice(3, 5)), Number(s.slice(5))) ? 0.9 : 0;
   }
   return 0;
@@ -75,14 +81,15 @@ function matchNationalId(value: Scalar, field: FieldContext): number {
   if (typeof value === 'boolean') return 0;
   if (typeof value === 'number') {
     if (!Number.isSafeInteger(value) || value <= 0 || !ssnWords.inKey(field)) return 0;
-    return ssnConfidence(String(value).padStart(9, '0'), true);
+    return ssnConfidence(String(value).padStart(9, '0'), 1);
   }
   const n = value.length;
   if (n < 9 || n > 24) return 0;
   const c = value.charCodeAt(0);
   const digitFirst = c >= 48 && c <= 57;
   if (digitFirst) {
-    const ssn = ssnConfidence(value, ssnWords.inKey(field));
+    const named = ssnWords.inKey(field) ? 1 : genericWords.inKey(field) && !notIdWords.inKey(field) ? 0.5 : 0;
+    const ssn = ssnConfidence(value, named);
     if (ssn > 0) return ssn;
   }
   // Cheap shape tests before any upper-casing: NINO is two letters then a digit or a space.
@@ -118,7 +125,7 @@ export const nationalIdDetector = {
     match: [
       { path: 'ssn', value: '123-45-6789' },
       { path: 'profile.social_security_number', value: '078051120' },
-      { path: 'x', value: '219-09-9999' },
+      { path: 'national_id', value: '219-09-9999' },
       { path: 'nino', value: 'JG 10 37 59 A' },
       { path: 'dni', value: '12345678Z' },
       { path: 'documento', value: 'X1234567L' },
@@ -134,6 +141,8 @@ export const nationalIdDetector = {
       { path: 'nino', value: 'GB 12 34 56 C' },
       { path: 'national_holiday', value: '2019-12-25' },
       { path: 'phone', value: '415-555-2671' },
+      { path: 'asset_tag', value: '078-05-1120' },
+      { path: 'x', value: '219-09-9999' },
     ],
   },
 } as const satisfies Detector;

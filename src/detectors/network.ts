@@ -107,14 +107,55 @@ function ipVersion(value: string): number {
   return isIP(value);
 }
 
+/** A port after `:` (RFC 3986 §3.2.3): 1-5 digits, at most 65535. */
+function isPort(value: string, from: number): boolean {
+  const n = value.length - from;
+  if (n < 1 || n > 5) return false;
+  for (let i = from; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return Number(value.slice(from)) <= 65535;
+}
+
+/**
+ * The address of an endpoint written with its port, as proxies and access logs do (RFC 3986
+ * §3.2.2-3.2.3: `203.0.113.7:443`, IPv6 in brackets `[2001:db8::1]:443`), or the value itself.
+ */
+function hostOfEndpoint(value: string): string {
+  const n = value.length;
+  if (n < 4 || n > maxIpChars + 8) return value;
+  if (value.charCodeAt(0) === 91) {
+    const close = value.indexOf(']');
+    if (close < 3) return value;
+    if (close === n - 1 || (value.charCodeAt(close + 1) === 58 && isPort(value, close + 2))) {
+      const host = value.slice(1, close);
+      return ipVersion(host) === 6 ? host : value;
+    }
+    return value;
+  }
+  const first = value.charCodeAt(0);
+  if (first < 48 || first > 57) return value;
+  const colon = value.lastIndexOf(':');
+  // One colon only: IPv6 literals have two or more.
+  if (colon < 7 || value.indexOf(':') !== colon || !isPort(value, colon + 1)) return value;
+  return value.slice(0, colon);
+}
+
 function matchIpAddress(value: Scalar, field: FieldContext): number {
   if (typeof value !== 'string') return 0;
-  const v = ipVersion(value);
-  if (v === 0) return 0;
+  let address = value;
+  let v = ipVersion(value);
+  if (v === 0) {
+    address = hostOfEndpoint(value);
+    if (address === value) return 0;
+    v = ipVersion(address);
+    if (v === 0) return 0;
+  }
   if (versionWords.inKey(field)) return 0;
   // Unspecified and loopback addresses locate nobody.
-  if (value === '0.0.0.0' || value === '127.0.0.1' || value === '::' || value === '::1') return 0;
-  if (v === 4 && layoutWords.inKey(field) && value.startsWith('255.')) return 0; // a netmask
+  if (address === '0.0.0.0' || address === '127.0.0.1' || address === '::' || address === '::1') return 0;
+  if (v === 4 && layoutWords.inKey(field) && address.startsWith('255.')) return 0; // a netmask
   return ipWords.inKey(field) || layoutWords.inKey(field) ? 0.95 : 0.8;
 }
 
@@ -129,6 +170,8 @@ export const ipAddressDetector = {
       { path: 'last_login_ip', value: '2001:db8::8a2e:370:7334' },
       { path: 'clientAddr', value: '192.168.1.23' },
       { path: 'x', value: '8.8.8.8' },
+      { path: 'upstream', value: '52.94.236.248:443' },
+      { path: 'peer', value: '[2001:db8::1]:8443' },
     ],
     noMatch: [
       { path: 'firmware_version', value: '4.9.6.156' },
@@ -137,6 +180,10 @@ export const ipAddressDetector = {
       { path: 'ip', value: '127.0.0.1' },
       { path: 'x', value: 'deadbeef' },
       { path: 'time', value: '12:30' },
+      { path: 'upstream', value: '52.94.236.248:99999' },
+      { path: 'proxy', value: '127.0.0.1:8080' },
+      { path: 'build', value: '4.9.6.156:2' },
+      { path: 'x', value: '[fe80::1]x' },
     ],
   },
 } as const satisfies Detector;

@@ -1,4 +1,4 @@
-import { activityTimeDetector } from './activity-time.js';
+import { activityEventTimeDetector, activityTimeDetector } from './activity-time.js';
 import { apiTokenDetector } from './api-token.js';
 import { bankAccountDetector } from './bank-account.js';
 import { cloudCredentialDetector } from './cloud-credential.js';
@@ -56,6 +56,7 @@ export const detectors: readonly Detector[] = [
   firmwareVersionDetector,
   deviceNameDetector,
   activityTimeDetector,
+  activityEventTimeDetector,
   geolocationDetector,
   healthMetricDetector,
   genderDetector,

@@ -18,8 +18,10 @@ const usernameWords = new FieldWordSet([
   'gamertag',
   'benutzername',
 ]);
-// `screen_name`, `user_name`, `account_name`: these + `name`.
-const qualifiers = new FieldWordSet(['user', 'screen', 'account', 'login', 'member', 'display']);
+// `screen_name`, `user_name`, `account_name`: these + `name`. Not `display_name`: the name shown
+// for a person (person_name, on a person's record) or for a product in a catalogue, never a login;
+// as an identifier it would turn a catalogue into "records about a person".
+const qualifiers = new FieldWordSet(['user', 'screen', 'account', 'login', 'member']);
 // `login_at`, `login_count`, `username_changed`: about a login, not one.
 const metaWords = new FieldWordSet([
   'at',
@@ -100,6 +102,8 @@ export const usernameDetector = {
       { path: 'cams[].nickname', value: 'BabyRoom' },
       { path: 'username', value: 'Jane Doe' },
       { path: 'username', value: '12345' },
+      { path: 'display_name', value: 'Amber' },
+      { path: 'products[].displayName', value: 'CamPan' },
     ],
   },
 } as const satisfies Detector;

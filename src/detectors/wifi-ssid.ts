@@ -3,7 +3,8 @@ import { FieldWordSet } from './field-word-set.js';
 
 const ssidWords = new FieldWordSet(['ssid', 'essid', 'wifissid', 'ssids']);
 const wifiWords = new FieldWordSet(['wifi', 'wlan', 'wireless', 'wifiname', 'wlanname', 'hotspot']);
-const networkWords = new FieldWordSet(['network', 'net', 'ap', 'router']);
+// `ap_name`, `router_name` name the equipment (an inventory name), not the network it broadcasts.
+const networkWords = new FieldWordSet(['network', 'net']);
 const nameWords = new FieldWordSet(['name', 'names', 'ssid']);
 // `wifi_password`, `wifi_signal`, `wifi_mac`: other things about the network.
 const otherWords = new FieldWordSet([
@@ -101,6 +102,7 @@ export const wifiSsidDetector = {
       { path: 'ssid', value: 'a-very-long-network-name-that-exceeds-32-bytes' },
       { path: 'name', value: 'NETGEAR42' },
       { path: 'wifi_signal', value: '-67' },
+      { path: 'ap_name', value: 'AP-3F-EAST' },
     ],
   },
 } as const satisfies Detector;

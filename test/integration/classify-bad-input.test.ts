@@ -88,10 +88,10 @@ beforeAll(async () => {
   await writeBig(file('value-array.json'), '[{"id":1,"blob":"', 100, '"},{"id":2}]');
   await writeBig(file('value.csv'), 'id,blob\n1,', 100, '\n2,small\n');
   await writeBig(file('value-object.json'), '{"id":1,"blob":"', 100, '"}');
-  // Under the caps (32 MiB a record, 64 MiB a JSON object): read and handed to the classifier
+  // Under the caps (32 MiB a record, 32 MiB a JSON object): read and handed to the classifier
   // whole, the worst cases for memory.
   await writeBig(file('value-30.jsonl'), '{"id":1,"blob":"', 30, '"}\n');
-  await writeBig(file('object-60.json'), '{"id":1,"blob":"', 60, '"}');
+  await writeBig(file('object-30.json'), '{"id":1,"blob":"', 30, '"}');
 }, 60_000);
 
 afterAll(() => {
@@ -176,7 +176,7 @@ describe('leakwatch classify on hostile files', () => {
         'value.csv',
         'value-object.json',
         'value-30.jsonl',
-        'object-60.json',
+        'object-30.json',
       ].map(file),
       '-f',
       'json',
@@ -191,7 +191,7 @@ describe('leakwatch classify on hostile files', () => {
       [
         'error',
         undefined,
-        "JSON object larger than 64 MiB; convert it to JSON Lines (e.g. jq -c '.hits.hits[]') or an array",
+        "JSON object larger than 32 MiB; convert it to JSON Lines (e.g. jq -c '.hits.hits[]') or an array",
       ],
       ['open', 1, expect.stringMatching(/^JSON Lines: 1 record in 1 collection/)],
       ['open', 1, expect.stringMatching(/^JSON: 1 record in 1 collection/)],

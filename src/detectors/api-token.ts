@@ -1,3 +1,4 @@
+import { jwtDetector } from './jwt.js';
 import { cloudCredentialDetector } from './cloud-credential.js';
 import type { Detector, FieldContext, Scalar } from './detector.js';
 import { FieldWordSet } from './field-word-set.js';
@@ -104,9 +105,10 @@ function matchApiToken(value: Scalar, field: FieldContext): number {
   let token = value;
   if (token.startsWith('Bearer ') || token.startsWith('Token ')) token = token.slice(token.indexOf(' ') + 1);
   if (!tokenShape.test(token)) return 0;
-  // Vendor formats and JWTs belong to their own categories.
+  // Vendor formats and JWTs belong to their own categories. A random token may start with `eyJ`
+  // too (one in 238,000 base62 draws): only one that decodes as a JWT is left to the JWT detector.
   if (
-    token.startsWith('eyJ') ||
+    (token.startsWith('eyJ') && jwtDetector.match(token) > 0) ||
     vendorOAuthConfidence(token) > 0 ||
     cloudCredentialDetector.match(token, field) > 0
   )
@@ -157,25 +159,38 @@ function isVowelIndex(i: number): boolean {
 /**
  * Whether a token without digits was drawn at random rather than written: 32 random base62
  * characters hold no digit about once in 280 draws (52/62 to the 32nd), and those are tokens all
- * the same. Written words (`ReplaceWithYourApiTokenHere`, `PLACEHOLDERTOKENVALUE`) put letters
- * side by side that English rarely does in under a tenth of their pairs; random letters in about
- * 45%. Under 12% is words: measured, about 4 in 10,000 random 32-letter tokens fall under it.
+ * the same. Two tests, either enough:
+ * - Written words (`ReplaceWithYourApiTokenHere`, `PLACEHOLDERTOKENVALUE`) put letters side by side
+ *   that English rarely does in under a tenth of their pairs; random letters in about 45%. Under
+ *   12% is words: measured, about 4 in 10,000 random 32-letter tokens fall under it.
+ * - Random mixed case puts two capitals side by side in about a quarter of the pairs and two small
+ *   letters in another quarter; CamelCase words almost never have two capitals together, and
+ *   ALL-CAPS text never two small letters. Both at 10% or more is random: it rescues the rare
+ *   random token that happens to read like English pairs (6 in the 2.4M-account eval).
  */
 function randomLetters(token: string, letters: number, entropy: number): boolean {
   if (letters < 20 || entropy < 3.5) return false;
   let pairs = 0;
   let rare = 0;
+  let capitalPairs = 0;
+  let smallPairs = 0;
   let prev = -1;
+  let prevCapital = false;
   for (let i = 0; i < token.length; i++) {
-    const c = token.charCodeAt(i) | 32;
+    const code = token.charCodeAt(i);
+    const capital = code >= 65 && code <= 90;
+    const c = code | 32;
     const letter = c >= 97 && c <= 122 ? c - 97 : -1;
     if (letter >= 0 && prev >= 0) {
       pairs++;
       if (pairTable[prev * 26 + letter] === 0) rare++;
+      if (capital && prevCapital) capitalPairs++;
+      else if (!capital && !prevCapital) smallPairs++;
     }
     prev = letter;
+    prevCapital = capital;
   }
-  return rare >= pairs * 0.12;
+  return rare >= pairs * 0.12 || (capitalPairs >= pairs * 0.1 && smallPairs >= pairs * 0.1);
 }
 
 export const apiTokenDetector = {
@@ -186,6 +201,10 @@ export const apiTokenDetector = {
   match: matchApiToken,
   examples: {
     match: [
+      // Random, though it starts like a JWT (`eyJ` is base64 for `{"`): no dots, no header.
+      { path: 'api.ios_token', value: 'eyJ2rKGQAw1GbcQZhyouCrtY6yc4oTMR' },
+      // Random letters whose pairs read like English; their mixed case gives them away.
+      { path: 'api.ios_token', value: 'HoCOTcOyoHiuBYTEPomiwIiBDYKIAmUH' },
       { path: 'ios.api_token', value: 'c2f9a7e1b34d4e8f9a0b1c2d3e4f5a6b7c8d9e0f' },
       { path: 'devices[].accessToken', value: 'Qm9vbGVhbkZhbHNlVHJ1ZQ_x7Zk2pL9wR4tY8uI' },
       { path: 'session', value: 'sess:9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c' },
@@ -199,6 +218,7 @@ export const apiTokenDetector = {
       { path: 'api.ios_token', value: 'RdudcdqapiwieJjiQvFAuyeaKshIobqg' },
     ],
     noMatch: [
+      { path: 'api.ios_token', value: 'InsertYourAccessTokenHereNow' },
       { path: 'user_id', value: '3f2504e0-4f89-11d3-9a0c-0305e82c3301' },
       { path: 'token', value: 'john.smith@example.com' },
       { path: 'password_token', value: '5f4dcc3b5aa765d61d8327deb882cf99' },

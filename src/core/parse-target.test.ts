@@ -52,7 +52,6 @@ describe('parseTarget', () => {
   it.each([
     ['', 'empty target'],
     ['foo://127.0.0.1', 'unknown protocol "foo"'],
-    ['mongodb://127.0.0.1', 'not supported yet'],
     ['redis://127.0.0.1:70000', 'invalid port'],
     ['127.0.0.1:0', 'invalid port'],
     ['127.0.0.1/33', 'prefix length'],
@@ -66,7 +65,23 @@ describe('parseTarget', () => {
     expect(() => parseTarget(input)).toThrow(message);
   });
 
+  it('takes a password with an unencoded / as a password, and never shows it', () => {
+    const spec = parseTarget('s3://AKIAEXAMPLE:abc/def+ghi@127.0.0.1:9000/exports');
+    expect(spec).toMatchObject({
+      display: 's3://127.0.0.1:9000/exports',
+      host: '127.0.0.1',
+      port: 9000,
+      path: 'exports',
+      username: 'AKIAEXAMPLE',
+      password: 'abc/def+ghi',
+    });
+    // A path holding @ is still a path.
+    expect(parseTarget('http://127.0.0.1:8080/files/a@b').path).toBe('files/a@b');
+    expect(parseTarget('http://127.0.0.1/a@b').display).toBe('http://127.0.0.1/a@b');
+  });
+
   it('never echoes a password in an error message', () => {
+    expect(() => parseTarget('s3://KEY:abc/def@bad_host!:9000')).toThrow(/^(?!.*abc\/def)/);
     expect(() => parseTarget('redis://:hunter2@127.0.0.1:99999')).toThrow(/^(?!.*hunter2)/);
   });
 });

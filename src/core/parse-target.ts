@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { UsageError } from './errors.js';
 import { isProtocol, plannedProtocols, protocolAliases, protocols, type Protocol } from './protocol.js';
-import { redactTarget } from './redact.js';
+import { redactTarget, userinfoEnd } from './redact.js';
 
 /** A target string as the user wrote it, parsed (DESIGN.md "Target strings"). */
 export interface TargetSpec {
@@ -99,19 +99,20 @@ export function parseTarget(input: string): TargetSpec {
   }
   const [, scheme = '', rest = ''] = schemeMatch;
   const protocol = resolveScheme(scheme, text);
-  const slash = rest.indexOf('/');
-  const authority = slash < 0 ? rest : rest.slice(0, slash);
-  const path = slash < 0 ? '' : rest.slice(slash + 1);
-  const at = authority.lastIndexOf('@');
+  const at = userinfoEnd(rest);
+  const afterUserinfo = rest.slice(at + 1);
+  const slash = afterUserinfo.indexOf('/');
+  const hostPort = slash < 0 ? afterUserinfo : afterUserinfo.slice(0, slash);
+  const path = slash < 0 ? '' : afterUserinfo.slice(slash + 1);
   const spec: TargetSpec = { display, protocol, host: '' };
   if (at >= 0) {
-    const userinfo = authority.slice(0, at);
+    const userinfo = rest.slice(0, at);
     const colon = userinfo.indexOf(':');
     const user = decodeURIComponent(colon < 0 ? userinfo : userinfo.slice(0, colon));
     if (user !== '') spec.username = user;
     if (colon >= 0) spec.password = decodeURIComponent(userinfo.slice(colon + 1));
   }
-  const { host, port } = splitHostPort(authority.slice(at + 1), text);
+  const { host, port } = splitHostPort(hostPort, text);
   checkHost(host, text);
   spec.host = host;
   if (port !== undefined) spec.port = port;

@@ -11,9 +11,32 @@ export function sanitizeText(text: string, maxLength = 200): string {
 }
 
 /**
+ * Where `user[:password]` ends in the part of a target after `scheme://`: the index of its `@`, or
+ * -1 when there is none. Normally the last `@` before the first `/`, `?` or `#`. A password may
+ * hold an unencoded `/` (`s3://KEY:abc/def@host`): when the part before that `/` has a colon that
+ * is not a port, it can only be `user:password`, which then runs to the next `@`.
+ */
+export function userinfoEnd(rest: string): number {
+  const delimiter = rest.search(/[/?#]/);
+  const authorityEnd = delimiter < 0 ? rest.length : delimiter;
+  const at = authorityEnd === 0 ? -1 : rest.lastIndexOf('@', authorityEnd - 1);
+  if (at >= 0) return at;
+  const head = rest.slice(0, authorityEnd);
+  const colon = head.indexOf(':');
+  if (colon >= 0 && !head.startsWith('[') && !/^\d*$/.test(head.slice(colon + 1))) {
+    return rest.indexOf('@', authorityEnd);
+  }
+  return -1;
+}
+
+/**
  * Removes `user[:password]@` from a target string so credentials never reach output:
  * `redis://:pw@host` becomes `redis://host`.
  */
 export function redactTarget(target: string): string {
-  return target.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/?#]*@/i, '$1');
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(target);
+  if (!scheme) return target;
+  const rest = target.slice(scheme[0].length);
+  const end = userinfoEnd(rest);
+  return end < 0 ? target : `${scheme[0]}${rest.slice(end + 1)}`;
 }

@@ -63,7 +63,7 @@ function resolveScheme(scheme: string, input: string): Protocol {
   const name = scheme.toLowerCase();
   const protocol = protocolAliases[name] ?? name;
   if (isProtocol(protocol)) return protocol;
-  if ((plannedProtocols as readonly string[]).includes(name)) {
+  if (plannedProtocols.includes(name)) {
     throw new UsageError(`protocol "${name}" in "${redactTarget(input)}" is not supported yet`);
   }
   throw new UsageError(

@@ -14,7 +14,7 @@ export const protocolAliases: Readonly<Record<string, Protocol>> = {
 };
 
 /** Named in DESIGN.md's target grammar but without a connector yet: a clear error beats "unknown". */
-export const plannedProtocols = ['mongodb', 'couchdb', 'memcached', 'amqp', 'nats', 'kafka', 's3'] as const;
+export const plannedProtocols: readonly string[] = ['mongodb', 'couchdb', 'memcached', 'amqp', 'nats', 'kafka', 's3'];
 
 export function isProtocol(value: string): value is Protocol {
   return (protocols as readonly string[]).includes(value);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, the real servers the integration tests start privately
-# (PostgreSQL, MariaDB, Redis, Mosquitto) and the tools they use. Does nothing when all are present.
+# (PostgreSQL, MariaDB, Redis, Mosquitto, memcached, NATS) and the tools they use. Does nothing
+# when all are present.
 # The tests start their own instances on free loopback ports; nothing here starts a service.
 set -euo pipefail
 
@@ -10,6 +11,8 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 { have mariadbd || [ -x /usr/sbin/mariadbd ]; } && have mariadb-install-db || missing+=(mariadb-server)
 have redis-server && have redis-cli || missing+=(redis-server redis-tools)
 { have mosquitto || [ -x /usr/sbin/mosquitto ]; } && have mosquitto_passwd || missing+=(mosquitto)
+{ have memcached || [ -x /usr/bin/memcached ]; } || missing+=(memcached)
+{ have nats-server || [ -x /usr/sbin/nats-server ]; } || missing+=(nats-server)
 have openssl || missing+=(openssl)
 have python3 || missing+=(python3)
 have runuser || missing+=(util-linux)

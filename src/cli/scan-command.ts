@@ -15,8 +15,9 @@ import { readTargetList } from './read-target-list.js';
 
 const examples = `
 Targets:
-  PROTOCOL://[user[:password]@]host[:port][/path]   one protocol (postgres, mysql, redis, mqtt,
-                                                     elasticsearch|opensearch, http, https)
+  PROTOCOL://[user[:password]@]host[:port][/path]   one protocol: postgres, mysql, redis, mqtt,
+                                                     elasticsearch|opensearch, mongodb, couchdb, memcached,
+                                                     nats, amqp|rabbitmq, kafka, s3, kibana, http, https
   host | host:port | [v6]:port                       try every known protocol (default ports, or that port)
   127.0.0.0/28                                       every address of a network (see --max-hosts)
   Credentials are used only when you name them, and never printed.

@@ -91,6 +91,10 @@ export function scanCommand(result: CommandResult): CommandUnknownOpts {
         .argParser(parseDurationOption)
         .default(scanDefaults.sampleTimeoutMs, `${scanDefaults.sampleTimeoutMs / 1000}s`),
     )
+    .option(
+      '--try-default-credentials',
+      "also try products' documented default accounts (RabbitMQ guest/guest) where a target names none",
+    )
     .option('-q, --quiet', 'no progress bar or summary on stderr')
     .addHelpText('after', examples)
     .action(async (positional, options, command) => {
@@ -109,6 +113,7 @@ export function scanCommand(result: CommandResult): CommandUnknownOpts {
           concurrency: options.concurrency,
           timeoutMs: options.timeout,
           maxHosts: options.maxHosts,
+          ...(options.tryDefaultCredentials === true ? { tryDefaultCredentials: true } : {}),
           ...(options.full === true || options.sample > 0
             ? {
                 sample: {

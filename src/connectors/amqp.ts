@@ -221,6 +221,11 @@ function methodFrame(methodId: number, args: Buffer): Buffer {
   ]);
 }
 
+// RabbitMQ's default account (https://www.rabbitmq.com/docs/access-control#default-state), tried
+// only with --try-default-credentials.
+const defaultUser = 'guest';
+const defaultPassword = 'guest';
+
 function startOk(username: string, password: string): Buffer {
   // authentication_failure_close asks RabbitMQ to say Close(403) on a bad login instead of just
   // dropping the socket, so a refused login is told apart from a broken peer
@@ -409,13 +414,19 @@ export const amqpConnector = {
       const version = text(properties.version);
       if (version !== undefined) server.version = version;
 
-      if (target.username === undefined || target.password === undefined) {
+      // Only what the user named, or RabbitMQ's documented default account when they opted in
+      // with --try-default-credentials: never a guess beyond that (DESIGN.md invariant 1).
+      const named = target.username !== undefined && target.password !== undefined;
+      const username = named ? (target.username ?? '') : defaultUser;
+      const password = named ? (target.password ?? '') : defaultPassword;
+      if (!named && ctx.tryDefaultCredentials !== true) {
         return {
           status: 'auth-required',
           detail: `AMQP needs credentials (mechanisms ${mechanisms}); none named`,
           server,
         };
       }
+      const whose = named ? 'the named credentials' : 'the default guest account';
       if (!mechanisms.split(' ').includes('PLAIN')) {
         return {
           status: 'auth-required',
@@ -426,12 +437,12 @@ export const amqpConnector = {
 
       const refused = (code: number, reason: string): ProbeResult => ({
         status: 'auth-required',
-        detail: `AMQP refused the named credentials (${code} ${reason})`,
+        detail: `AMQP refused ${whose} (${code} ${reason})`,
         server,
       });
       let reply: MethodFrame | Buffer;
       try {
-        reply = await nextMethod(session, startOk(target.username, target.password));
+        reply = await nextMethod(session, startOk(username, password));
       } catch (error) {
         // Brokers without authentication_failure_close just drop the socket on a bad login.
         if ((error as NodeJS.ErrnoException).code === 'ECONNRESET')
@@ -483,11 +494,11 @@ export const amqpConnector = {
 
       const vhostText = sanitizeText(vhost, 80);
       const notSampled = 'messages not sampled (AMQP cannot read without consuming)';
-      const management = await managementSizes(target, ctx, target.username, target.password);
+      const management = await managementSizes(target, ctx, username, password);
       if (management === undefined) {
         return {
           status: 'open',
-          detail: `AMQP login accepted on vhost ${vhostText}; no management API answered to these credentials, queue sizes unknown; ${notSampled}`,
+          detail: `AMQP login with ${whose} accepted on vhost ${vhostText}; no management API answered to these credentials, queue sizes unknown; ${notSampled}`,
           server,
         };
       }
@@ -495,7 +506,7 @@ export const amqpConnector = {
       const records = `${size.approximate === true ? 'at least ' : ''}${size.records ?? 0}`;
       return {
         status: 'open',
-        detail: `AMQP login accepted on vhost ${vhostText}; ${collections.length} queues, ${records} messages (management API on port ${port}); ${notSampled}`,
+        detail: `AMQP login with ${whose} accepted on vhost ${vhostText}; ${collections.length} queues, ${records} messages (management API on port ${port}); ${notSampled}`,
         server,
         size,
         collections,

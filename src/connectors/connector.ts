@@ -56,6 +56,11 @@ export interface ProbeContext {
    * collection (read-only, bounded, within the same deadline) and hand them over. Absent: size only.
    */
   sampler?: RecordSink;
+  /**
+   * `--try-default-credentials`: the user opted in to trying a product's documented default account
+   * (RabbitMQ's guest/guest) when the target names none. Never set by default; no other guessing.
+   */
+  tryDefaultCredentials?: boolean;
 }
 
 /** A connector's verdict. Expected outcomes (auth-required, refused, timeout) are values. */

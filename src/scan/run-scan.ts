@@ -37,6 +37,8 @@ export interface ScanOptions {
   maxBytes?: number;
   /** Classify open stores from up to `limit` records per collection; absent: size only. */
   sample?: SampleOptions;
+  /** Try products' documented default accounts (RabbitMQ guest/guest) where no credentials are named. */
+  tryDefaultCredentials?: boolean;
   onProgress?: (progress: ScanProgress) => void;
   /** One-line notes for stderr (excluded targets, skipped addresses). */
   onNote?: (message: string) => void;
@@ -195,6 +197,7 @@ function toReport(
 }
 
 interface EndpointOptions {
+  tryDefaultCredentials?: boolean;
   timeoutMs: number;
   maxBytes: number;
   sample: SampleOptions | undefined;
@@ -252,6 +255,7 @@ async function probeEndpoint(
         maxBytes: options.maxBytes,
         checkScope: (host, port) => scope.check(host, port),
         ...(classifier ? { sampler: classifier } : {}),
+        ...(options.tryDefaultCredentials === true ? { tryDefaultCredentials: true } : {}),
       };
       const target: ProbeTarget = { protocol, host: endpoint.host, port: endpoint.port };
       if (spec.path !== undefined) target.path = spec.path;
@@ -335,6 +339,7 @@ export async function runScan(options: ScanOptions): Promise<ScanReport> {
         maxBytes,
         sample: options.sample,
         hashKey,
+        ...(options.tryDefaultCredentials === true ? { tryDefaultCredentials: true } : {}),
       });
       done++;
       options.onProgress?.({ done, total: endpoints.length, target: endpoint.display });

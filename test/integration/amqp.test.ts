@@ -119,6 +119,21 @@ describe('amqp connector against Debian rabbitmq-server 3.10 (private instance)'
     expect(entry).toMatchObject({ status: 'open', size: { records: totalMessages } });
   });
 
+  it('--try-default-credentials tries the guest account only when the user opted in', async () => {
+    const target = `amqp://127.0.0.1:${rabbit.port}`;
+    const report = await runScan({ targets: [target], timeoutMs, tryDefaultCredentials: true });
+    expect(report.targets[0]).toMatchObject({ status: 'open', size: { records: totalMessages } });
+    expect(report.targets[0]?.detail).toContain('AMQP login with the default guest account accepted');
+    // Named credentials win over the default account, and a refusal says whose it was.
+    const named = await runScan({
+      targets: [`amqp://alice:wrong@127.0.0.1:${rabbit.port}`],
+      timeoutMs,
+      tryDefaultCredentials: true,
+    });
+    expect(named.targets[0]).toMatchObject({ status: 'auth-required' });
+    expect(named.targets[0]?.detail).toContain('refused the named credentials');
+  });
+
   it('a wrong password is auth-required, and the password is not in the report', async () => {
     const wrong = 'not-the-password-9911';
     const { report, entry } = await scanOne(`amqp://alice:${wrong}@127.0.0.1:${rabbit.port}`);

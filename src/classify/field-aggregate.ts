@@ -121,6 +121,25 @@ export interface ValueMatch {
 }
 
 const noMatch: ValueMatch = { category: -1, confidence: 0, extraCategories: [], extraConfidences: [] };
+const noExtras: readonly number[] = [];
+
+/**
+ * Single-category matches, shared per (category, confidence): detectors answer with a handful of
+ * constant confidences, so most values reuse one immutable object instead of allocating three
+ * (object and two arrays) per value, which the garbage collector then has to sweep.
+ */
+const singleMatches = categoryIds.map(() => new Map<number, ValueMatch>());
+/** Distinct confidences shared per category; computed confidences beyond it get fresh objects. */
+const maxSharedConfidences = 64;
+
+function singleMatch(category: number, confidence: number): ValueMatch {
+  const shared = singleMatches[category];
+  let match = shared?.get(confidence);
+  if (match !== undefined) return match;
+  match = { category, confidence, extraCategories: noExtras, extraConfidences: noExtras };
+  if (shared !== undefined && shared.size < maxSharedConfidences) shared.set(confidence, match);
+  return match;
+}
 
 /** One group of detectors of a field, with its warm-up state. */
 export class DetectorSet {
@@ -214,7 +233,7 @@ export class DetectorSet {
     if (bestCategory < 0) return noMatch;
     if (touched.length <= 1) {
       if (touched.length === 1) scratch[touched.pop() ?? 0] = 0;
-      return { category: bestCategory, confidence: best, extraCategories: [], extraConfidences: [] };
+      return singleMatch(bestCategory, best);
     }
     return this.withExtras(bestCategory, best);
   }

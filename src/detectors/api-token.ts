@@ -76,11 +76,27 @@ const metaWords = new FieldWordSet([
   'provider',
 ]);
 const passwordWords = new FieldWordSet(['password', 'passwd', 'pwd', 'pass']);
-// Token alphabet: base64/base64url/hex plus the separators vendors use (`.`, `|`, `:`, `~`).
-const tokenShape = /^[A-Za-z0-9+/=_.|:~-]+$/;
+// Token alphabet: base64/base64url/hex plus the separators vendors use (`.`, `|`, `:`, `~`), i.e.
+// /^[A-Za-z0-9+/=_.|:~-]+$/, checked by a loop that also counts digits and letters. The
+// non-alphanumeric characters of it, by char code:
+const tokenPunctuation = new Uint8Array(128);
+for (const c of '+/=_.|:~-') tokenPunctuation[c.charCodeAt(0)] = 1;
 // RFC 9562 §4 textual UUID.
 const uuidShape = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const hexShape = /^[0-9a-f]+$/i;
+
+// `fieldNamesToken` per field: the classifier hands the same context object for every value of a
+// field, so the word lookups run once per field instead of once per value.
+const namesToken = new WeakMap<FieldContext, boolean>();
+
+function fieldNamesTokenCached(field: FieldContext): boolean {
+  let names = namesToken.get(field);
+  if (names === undefined) {
+    names = fieldNamesToken(field);
+    namesToken.set(field, names);
+  }
+  return names;
+}
 
 function fieldNamesToken(field: FieldContext): boolean {
   const words = field.keyWords;
@@ -101,10 +117,19 @@ function matchApiToken(value: Scalar, field: FieldContext): number {
   if (typeof value !== 'string') return 0;
   const n = value.length;
   if (n < 16 || n > 4096) return 0;
-  if (!fieldNamesToken(field)) return 0;
+  if (!fieldNamesTokenCached(field)) return 0;
   let token = value;
   if (token.startsWith('Bearer ') || token.startsWith('Token ')) token = token.slice(token.indexOf(' ') + 1);
-  if (!tokenShape.test(token)) return 0;
+  // One pass: the token alphabet and the digit and letter counts used below.
+  let digits = 0;
+  let letters = 0;
+  for (let i = 0; i < token.length; i++) {
+    const c = token.charCodeAt(i);
+    if (c >= 48 && c <= 57) digits++;
+    else if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) letters++;
+    else if (tokenPunctuation[c] !== 1) return 0;
+  }
+  if (token.length === 0) return 0;
   // Vendor formats and JWTs belong to their own categories. A random token may start with `eyJ`
   // too (one in 238,000 base62 draws): only one that decodes as a JWT is left to the JWT detector.
   if (
@@ -113,18 +138,11 @@ function matchApiToken(value: Scalar, field: FieldContext): number {
     cloudCredentialDetector.match(token, field) > 0
   )
     return 0;
-  if (uuidShape.test(token)) {
+  if (token.length === 36 && token.charCodeAt(8) === 45 && uuidShape.test(token)) {
     // A UUID used as an id is not a secret; in a field named as a session or token it is one.
     return 0.7;
   }
-  if (hexShape.test(token) && passwordWords.inPath(field)) return 0;
-  let digits = 0;
-  let letters = 0;
-  for (let i = 0; i < token.length; i++) {
-    const c = token.charCodeAt(i);
-    if (c >= 48 && c <= 57) digits++;
-    else if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) letters++;
-  }
+  if (passwordWords.inPath(field) && hexShape.test(token)) return 0;
   // All digits: an id or a timestamp.
   if (letters === 0) return 0;
   const h = shannonEntropy(token);

@@ -50,6 +50,7 @@ const fileExtensions = new Set([
   'map',
   'lock',
 ]);
+const maxExtensionLength = Math.max(...[...fileExtensions].map((e) => e.length));
 
 const emailWords = new FieldWordSet([
   'email',
@@ -117,13 +118,23 @@ function validAddress(value: string, ls: number, at: number, de: number): boolea
     if (value.charCodeAt(labelStart) === 45 || value.charCodeAt(i - 1) === 45) return false;
     labels++;
     if (i === de) {
-      const tld = value.slice(labelStart, de).toLowerCase();
-      if (tld.startsWith('xn--')) return labels >= 2;
-      if (tld.length < 2 || fileExtensions.has(tld)) return false;
-      for (let k = 0; k < tld.length; k++) {
-        const c = tld.charCodeAt(k);
-        if (c < 97 || c > 122) return false;
+      // Read in place, case-folded with `| 32` (domain characters are ASCII): no string per value.
+      if (
+        len >= 4 &&
+        (value.charCodeAt(labelStart) | 32) === 120 /* x */ &&
+        (value.charCodeAt(labelStart + 1) | 32) === 110 /* n */ &&
+        value.charCodeAt(labelStart + 2) === 45 &&
+        value.charCodeAt(labelStart + 3) === 45
+      )
+        return labels >= 2;
+      if (len < 2) return false;
+      for (let k = labelStart; k < de; k++) {
+        const c = value.charCodeAt(k);
+        const lower = c | 32;
+        if (lower < 97 || lower > 122 || (c > 90 && c < 97)) return false;
       }
+      if (len <= maxExtensionLength && fileExtensions.has(value.slice(labelStart, de).toLowerCase()))
+        return false;
     }
     labelStart = i + 1;
   }

@@ -242,7 +242,22 @@ const macColon = /^[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}$/;
 const macDash = /^[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){5}$/;
 const macDot = /^[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}$/;
 const macBare = /^[0-9A-Fa-f]{12}$/;
-const nonHex = /[^0-9A-Fa-f]/g;
+
+/** Whether every hex digit of a matched MAC is `0`, or every one is `f`/`F` (no string built per value). */
+function isNullOrBroadcast(value: string): boolean {
+  let zeros = 0;
+  let fs = 0;
+  let hex = 0;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 58 || c === 45 || c === 46) continue;
+    hex++;
+    if (c === 48) zeros++;
+    else if ((c | 32) === 102) fs++;
+    else return false;
+  }
+  return zeros === hex || fs === hex;
+}
 
 function matchMacAddress(value: Scalar, field: FieldContext): number {
   if (typeof value !== 'string') return 0;
@@ -253,9 +268,8 @@ function matchMacAddress(value: Scalar, field: FieldContext): number {
   else if (n === 12) ok = macWords.inKey(field) && macBare.test(value);
   if (!ok) return 0;
   // All-zero and broadcast addresses name no device.
-  const hex = value.replace(nonHex, '').toLowerCase();
-  if (hex === '000000000000' || hex === 'ffffffffffff') return 0;
-  return macWords.inKey(field) || n !== 12 ? 0.95 : 0;
+  if (isNullOrBroadcast(value)) return 0;
+  return n !== 12 || macWords.inKey(field) ? 0.95 : 0;
 }
 
 export const macAddressDetector = {

@@ -69,6 +69,62 @@ describe('storeSeverity (TAXONOMY.md rules)', () => {
   });
 });
 
+describe('storeSeverity with indicators', () => {
+  it('caps a suspected honeypot at low, whatever its data', () => {
+    expect(
+      storeSeverity({
+        status: 'open',
+        subjects: { total: 1, byCategory: { oauth_token: 1 } },
+        classified: true,
+        indicators: ['honeypot-suspected'],
+      }),
+    ).toBe('low');
+    expect(
+      storeSeverity({
+        status: 'open',
+        subjects: none,
+        records: 0,
+        classified: false,
+        indicators: ['honeypot-suspected', 'ransom-note'],
+      }),
+    ).toBe('low');
+  });
+
+  it('raises an open store with a ransom note to at least high', () => {
+    expect(
+      storeSeverity({
+        status: 'open',
+        subjects: none,
+        records: 1,
+        classified: true,
+        indicators: ['ransom-note'],
+      }),
+    ).toBe('high');
+    expect(
+      storeSeverity({
+        status: 'open',
+        subjects: { total: 1, byCategory: { oauth_token: 1 } },
+        classified: true,
+        indicators: ['ransom-note'],
+      }),
+    ).toBe('critical');
+    expect(
+      storeSeverity({
+        status: 'auth-required',
+        subjects: none,
+        classified: false,
+        indicators: ['ransom-note'],
+      }),
+    ).toBe('info');
+  });
+
+  it('leaves an empty store low', () => {
+    expect(
+      storeSeverity({ status: 'open', subjects: none, records: 0, classified: false, indicators: ['empty'] }),
+    ).toBe('low');
+  });
+});
+
 describe('isAtLeast', () => {
   it('orders severities', () => {
     expect(isAtLeast('critical', 'high')).toBe(true);

@@ -1,5 +1,11 @@
 import { categorySensitivity, type Category } from './category.js';
-import { severities, type ProbeStatus, type Severity, type SubjectCounts } from './scan-report.js';
+import {
+  severities,
+  type Indicator,
+  type ProbeStatus,
+  type Severity,
+  type SubjectCounts,
+} from './scan-report.js';
 
 /** 0 for `critical`, 4 for `info`: lower is worse. */
 export function severityRank(severity: Severity): number {
@@ -18,15 +24,30 @@ export interface SeverityInput {
   records?: number;
   /** True when records were read and classified; false when the data could not be classified. */
   classified: boolean;
+  /** What the scan concluded about the store beyond its data (`assessIndicators`). */
+  indicators?: readonly Indicator[];
 }
 
 // People thresholds of TAXONOMY.md's "Severity of a store".
 const specialCriticalPeople = 100;
 const personalHighPeople = 1000;
 
-/** TAXONOMY.md's severity rules, in order. */
+/**
+ * TAXONOMY.md's severity rules, then the indicators: a suspected honeypot caps it at `low` (its
+ * data is likely bait, not anyone's), a ransom note raises it to at least `high` (the store was
+ * already wiped: its data was exposed and likely taken).
+ */
 export function storeSeverity(input: SeverityInput): Severity {
   if (input.status !== 'open') return 'info';
+  const byData = dataSeverity(input);
+  const indicators = input.indicators ?? [];
+  if (indicators.includes('honeypot-suspected'))
+    return severityRank(byData) < severityRank('low') ? 'low' : byData;
+  if (indicators.includes('ransom-note') && severityRank(byData) > severityRank('high')) return 'high';
+  return byData;
+}
+
+function dataSeverity(input: SeverityInput): Severity {
   let secret = false;
   let specialPeople = -1;
   let personalPeople = -1;

@@ -73,7 +73,7 @@ export const markdownWriter: ReportWriter = {
           '',
           cell(t.target),
           t.protocol,
-          `**${t.status}**`,
+          t.indicators.length > 0 ? `**${t.status}** (${t.indicators.join(', ')})` : `**${t.status}**`,
           t.severity,
           cell(t.server ? `${t.server.product} ${t.server.version ?? ''}` : ''),
           formatCount(t.size?.collections),

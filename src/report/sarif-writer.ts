@@ -53,7 +53,8 @@ function message(target: TargetReport): string {
     target.fields.length > 0
       ? ` Exposes ${target.subjects.total} people: ${describeExposure(target, 29)}.`
       : '';
-  return `${target.target} answers without credentials${server}${size}.${exposure} ${target.detail}`;
+  const indicators = target.indicators.length > 0 ? ` Indicators: ${target.indicators.join(', ')}.` : '';
+  return `${target.target} answers without credentials${server}${size}.${indicators}${exposure} ${target.detail}`;
 }
 
 /**

@@ -25,6 +25,11 @@ const severityPaint: Record<Severity, Paint> = {
   info: pc.dim,
 };
 
+// What the scan concluded beyond the status (a wiped store, a honeypot), right next to it.
+function status(target: TargetReport): string {
+  return target.indicators.length > 0 ? `${target.status} [${target.indicators.join(', ')}]` : target.status;
+}
+
 function server(target: TargetReport): string {
   if (!target.server) return '';
   return sanitizeText(`${target.server.product} ${target.server.version ?? ''}`, 40);
@@ -55,7 +60,7 @@ export const tableWriter: ReportWriter = {
       table.push([
         sanitizeText(target.target, 60),
         target.protocol,
-        paint(statusPaint[target.status], target.status),
+        paint(statusPaint[target.status], status(target)),
         paint(severityPaint[target.severity], target.severity),
         server(target),
         formatCount(target.size?.collections),

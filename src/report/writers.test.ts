@@ -114,6 +114,43 @@ describe('report writers', () => {
     );
   });
 
+  it('shows indicators next to the status in every format', () => {
+    const wiped: ScanReport = {
+      ...report,
+      targets: [
+        {
+          target: 'redis://127.0.0.1:6390',
+          protocol: 'redis',
+          status: 'open',
+          detail: 'redis answers without a password; ransom note: a sampled record asks for bitcoin',
+          size: { collections: 1, records: 1 },
+          indicators: ['ransom-note', 'honeypot-suspected'],
+          collections: [{ name: 'READ_ME_TO_RECOVER_YOUR_DATA', records: 1 }],
+          fields: [],
+          subjects: { total: 0, byCategory: {} },
+          severity: 'low',
+          fingerprint: '00112233445566778899aabbccddeeff',
+        },
+      ],
+    };
+    const json = JSON.parse(writers.json.write(wiped, { color: false })) as ScanReport;
+    expectValidReport(json);
+    expect(json.targets[0]?.indicators).toEqual(['ransom-note', 'honeypot-suspected']);
+    const line = JSON.parse(writers.jsonl.write(wiped, { color: false }).trim()) as { indicators: string[] };
+    expect(line.indicators).toEqual(['ransom-note', 'honeypot-suspected']);
+    expect(writers.table.write(wiped, { color: false })).toContain('open [ransom-note,');
+    expect(writers.markdown.write(wiped, { color: false })).toContain(
+      '| **open** (ransom-note, honeypot-suspected) | low |',
+    );
+    const sarif = JSON.parse(writers.sarif.write(wiped, { color: false })) as {
+      runs: { results: { message: { text: string }; properties: { indicators: string[] } }[] }[];
+    };
+    expectValidSarif(sarif);
+    const result = sarif.runs[0]?.results[0];
+    expect(result?.message.text).toContain('Indicators: ransom-note, honeypot-suspected.');
+    expect(result?.properties.indicators).toEqual(['ransom-note', 'honeypot-suspected']);
+  });
+
   it('table lists every target with human sizes, and no colour codes unless asked', () => {
     const plain = writers.table.write(report, { color: false });
     expect(plain).toContain('elasticsearch://127.0.0.1:9200');

@@ -10,8 +10,10 @@ import type { ScanReport, ServerInfo, TargetReport } from '../core/scan-report.j
 import { storeSeverity } from '../core/severity.js';
 import { toolVersion } from '../core/version.js';
 import { Classifier, type Classification } from '../classify/classifier.js';
+import { watchForRansomNotes, type RansomNoteWatch } from '../classify/ransom-note-text.js';
 import type { ProbeContext, ProbeResult, ProbeTarget } from '../connectors/connector.js';
 import { connectors, detectionOrder } from '../connectors/registry.js';
+import { assessIndicators, type CandidateResult } from './assess-indicators.js';
 import { expandTargets } from './expand-targets.js';
 import { Scope } from './scope.js';
 
@@ -166,17 +168,29 @@ function toReport(
   result: ProbeResult,
   durationMs: number,
   classification?: Classification,
+  evidence?: { others: readonly CandidateResult[]; ransomNoteSeen: boolean },
 ): TargetReport {
   const records = result.size?.records;
   const subjects = classification?.subjects ?? { total: 0, byCategory: {} };
+  const { indicators, reasons } = assessIndicators({
+    chosen: { protocol, result },
+    others: evidence?.others ?? [],
+    ...(classification ? { recordsSeen: classification.recordsSeen } : {}),
+    ransomNoteSeen: evidence?.ransomNoteSeen ?? false,
+  });
+  // Reasons quote collection names from the target: cleaned here like every other target text, and
+  // appended after the cut of the connector's detail so they are never lost.
+  const detail = [sanitizeText(result.detail, 300), ...reasons.map((r) => sanitizeText(r, 200))]
+    .filter((d) => d !== '')
+    .join('; ');
   return {
     target: endpoint.display,
     protocol,
     status: result.status,
-    detail: sanitizeText(result.detail, 300),
+    detail,
     ...(result.server ? { server: sanitizeServer(result.server) } : {}),
     ...(result.size ? { size: result.size } : {}),
-    indicators: result.indicators ?? [],
+    indicators,
     // Names come from the target: hostile until cleaned, here, once for every connector and format.
     collections: (result.collections ?? []).map((c) => ({ ...c, name: sanitizeText(c.name, 200) })),
     fields: (classification?.fields ?? []).map((f) => ({
@@ -190,6 +204,7 @@ function toReport(
       subjects,
       ...(records === undefined ? {} : { records }),
       classified: classification !== undefined && Object.keys(classification.recordsSeen).length > 0,
+      indicators,
     }),
     fingerprint: fingerprint(protocol, endpoint.host.toLowerCase(), endpoint.port, endpoint.spec.path),
     durationMs,
@@ -249,12 +264,14 @@ async function probeEndpoint(
         options.sample && sampleDeadline
           ? new Classifier({ hashKey: options.hashKey, limit: options.sample.limit, signal: sampleDeadline })
           : undefined;
+      // Records pass through the ransom-note watch on their way to the classifier.
+      const sampler: RansomNoteWatch | undefined = classifier ? watchForRansomNotes(classifier) : undefined;
       const ctx: ProbeContext = {
         signal,
         timeoutMs: options.timeoutMs,
         maxBytes: options.maxBytes,
         checkScope: (host, port) => scope.check(host, port),
-        ...(classifier ? { sampler: classifier } : {}),
+        ...(sampler ? { sampler } : {}),
         ...(options.tryDefaultCredentials === true ? { tryDefaultCredentials: true } : {}),
       };
       const target: ProbeTarget = { protocol, host: endpoint.host, port: endpoint.port };
@@ -274,7 +291,7 @@ async function probeEndpoint(
           });
         }, conclusiveGraceMs).unref();
       }
-      return { protocol, result, classifier };
+      return { protocol, result, classifier, sampler };
     }),
   );
   // detectionOrder breaks ties because candidates are listed in it.
@@ -282,7 +299,12 @@ async function probeEndpoint(
   const durationMs = Math.round(performance.now() - started);
   if (best.result.status === 'unreachable' && !endpoint.named) return undefined;
   const classification = best.result.status === 'open' ? best.classifier?.result() : undefined;
-  if (single !== undefined) return toReport(endpoint, single, best.result, durationMs, classification);
+  const evidence = {
+    others: results.filter((r) => r !== best).map((r) => ({ protocol: r.protocol, result: r.result })),
+    ransomNoteSeen: best.result.status === 'open' && best.sampler?.ransomNoteSeen() === true,
+  };
+  if (single !== undefined)
+    return toReport(endpoint, single, best.result, durationMs, classification, evidence);
   if (resultRank(best.result) > identifiedRank) {
     const detail =
       best.result.status === 'other-protocol'
@@ -290,7 +312,7 @@ async function probeEndpoint(
         : best.result.detail;
     return toReport(endpoint, 'unknown', { status: best.result.status, detail }, durationMs);
   }
-  return toReport(endpoint, best.protocol, best.result, durationMs, classification);
+  return toReport(endpoint, best.protocol, best.result, durationMs, classification, evidence);
 }
 
 /** Runs `worker` over `items` with at most `limit` at once, keeping input order in the output. */

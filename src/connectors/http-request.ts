@@ -3,8 +3,12 @@ import { request as httpsRequestRaw } from 'node:https';
 import { LimitError } from '../core/errors.js';
 
 export interface HttpRequestOptions {
-  /** GET or HEAD only: Leakwatch never changes a target (DESIGN.md invariant 1). */
-  method?: 'GET' | 'HEAD';
+  /**
+   * GET or HEAD: Leakwatch never changes a target (DESIGN.md invariant 1). POST, always with an
+   * empty body, exists for one read-only RPC: Kibana's console proxy, which accepts only POST and
+   * is asked to forward a GET (`/api/console/proxy?method=GET&path=…`). Nothing else may use it.
+   */
+  method?: 'GET' | 'HEAD' | 'POST';
   signal: AbortSignal;
   /** Body bytes kept; past this the body is cut and `truncated` is set (or `LimitError` thrown). */
   maxBytes: number;

@@ -51,14 +51,53 @@ function parseStatus(body: unknown): { server: ServerInfo; level?: string } | un
   return level === undefined ? { server } : { server, level };
 }
 
+// `_cat` answers numbers as strings ("120"), as Elasticsearch's cat API documents.
+function catCount(value: unknown): number | undefined {
+  return typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : count(value);
+}
+
+/**
+ * Asks the console proxy to forward `GET _cat/indices?format=json&bytes=b` to Elasticsearch (an
+ * empty-bodied POST, the proxy's only verb). Returns the cluster's non-system indices, or why not.
+ */
+async function proxiedIndices(
+  base: string,
+  headers: Record<string, string>,
+  ctx: ProbeContext,
+): Promise<{ indices?: CollectionInfo[]; why: string }> {
+  const path = encodeURIComponent('_cat/indices?format=json&bytes=b');
+  const response = await httpRequest(new URL(`/api/console/proxy?path=${path}&method=GET`, base), {
+    method: 'POST',
+    signal: ctx.signal,
+    maxBytes: ctx.maxBytes,
+    rejectLarger: true,
+    headers: { ...headers, 'kbn-xsrf': 'true', 'content-length': '0' },
+  });
+  const rows = response.status === 200 ? parseJsonBody(response.body) : undefined;
+  if (!Array.isArray(rows)) return { why: `refused (HTTP ${response.status})` };
+  const indices: CollectionInfo[] = [];
+  for (const row of rows) {
+    if (!isObject(row) || typeof row.index !== 'string' || row.index.startsWith('.')) continue;
+    const info: CollectionInfo = { name: sanitizeText(row.index, 255) };
+    const docs = catCount(row['docs.count']);
+    const bytes = catCount(row['store.size']);
+    if (docs !== undefined) info.records = docs;
+    if (bytes !== undefined) info.bytes = bytes;
+    indices.push(info);
+  }
+  return { indices, why: 'answered' };
+}
+
 /**
  * Kibana over HTTP, GET only (DESIGN.md invariant 1): `/api/status` names it; the saved objects API
  * (https://www.elastic.co/guide/en/kibana/current/saved-objects-api-find.html) lists the index
  * patterns (data views) and counts searches, visualizations and dashboards. Open when both answer
- * without credentials. The console proxy to Elasticsearch (`/api/console/proxy`) is NOT tried: it
- * takes only POST with a `kbn-xsrf` header, and Leakwatch never sends POST; point an
- * `elasticsearch://` target at the cluster behind Kibana to size its data. No sampling: saved
- * objects are configuration, not records.
+ * without credentials. Then the console proxy to the Elasticsearch behind it
+ * (https://www.elastic.co/guide/en/kibana/current/console-api.html): it accepts only POST with a
+ * `kbn-xsrf` header, so Leakwatch sends an empty-bodied POST asking it to forward a GET of
+ * `_cat/indices` (a read; the only POST Leakwatch ever sends). When it answers, the cluster's data
+ * is readable through Kibana: its indices become the collections. No sampling here: point an
+ * `elasticsearch://` target at the cluster to classify its documents.
  */
 export const kibanaConnector = {
   defaultPorts: [5601],
@@ -136,13 +175,32 @@ export const kibanaConnector = {
         .map((title) => ({ name: sanitizeText(title, 255) }));
       const cut = patternTotal > titles.length;
       const how = withCredentials ? 'with the given credentials' : 'without authentication';
+      const cluster = await proxiedIndices(base, headers, ctx);
+      const objectsText =
+        plural(patternTotal, 'index pattern') +
+        (savedObjects === undefined ? '' : `, ${plural(savedObjects, 'saved object')}`);
+      if (cluster.indices !== undefined) {
+        const records = cluster.indices.reduce((sum, i) => sum + (i.records ?? 0), 0);
+        const bytes = cluster.indices.reduce((sum, i) => sum + (i.bytes ?? 0), 0);
+        return {
+          status: 'open',
+          detail: sanitizeText(
+            `status, saved objects and console proxy answered ${how}: the Elasticsearch behind Kibana ` +
+              `is readable through it (${plural(cluster.indices.length, 'index', 'indices')}, ` +
+              `${records} documents); ${objectsText}`,
+            300,
+          ),
+          server,
+          size: { collections: cluster.indices.length, records, bytes },
+          collections: cluster.indices,
+          ...(records === 0 ? { indicators: ['empty' as const] } : {}),
+        };
+      }
       const result: ProbeResult = {
         status: 'open',
         detail: sanitizeText(
           `status API (${level ?? 'level unknown'}) and saved objects API answered ${how}; ` +
-            plural(patternTotal, 'index pattern') +
-            `${savedObjects === undefined ? '' : `, ${plural(savedObjects, 'saved object')}`}; ` +
-            'console proxy not tried (POST only)',
+            `${objectsText}; console proxy ${cluster.why}`,
           300,
         ),
         server,

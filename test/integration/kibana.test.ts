@@ -67,9 +67,33 @@ describe('kibana connector against a protocol-faithful fake Kibana (no Kibana in
     expect(result.size).toEqual({ collections: 3, records: 6 });
     expect(result.detail).toBe(
       'status API (available) and saved objects API answered without authentication; 3 index patterns, ' +
-        '6 saved objects; console proxy not tried (POST only)',
+        '6 saved objects; console proxy refused (HTTP 404)',
     );
-    expect(open.requests.every((r) => r.method === 'GET')).toBe(true);
+    // The one POST is the console proxy, forwarding a GET; everything else is GET.
+    expect(open.requests.filter((r) => r.method !== 'GET').map((r) => r.url)).toEqual([
+      '/api/console/proxy?path=_cat%2Findices%3Fformat%3Djson%26bytes%3Db&method=GET',
+    ]);
+  });
+
+  it('reads the Elasticsearch behind Kibana through the console proxy (a forwarded GET)', async () => {
+    const proxied = await startFakeKibana({
+      savedObjects,
+      esIndices: { users: 120, events: 2400, '.kibana_1': 5 },
+    });
+    stops.push(() => proxied.stop());
+    const result = await scanOne(`kibana://127.0.0.1:${proxied.port}`);
+    expect(result.status).toBe('open');
+    expect(result.collections).toEqual([
+      { name: 'users', records: 120, bytes: 12_000 },
+      { name: 'events', records: 2400, bytes: 240_000 },
+    ]);
+    expect(result.size).toEqual({ collections: 2, records: 2520, bytes: 252_000 });
+    expect(result.detail).toContain(
+      'the Elasticsearch behind Kibana is readable through it (2 indices, 2520 documents)',
+    );
+    const posts = proxied.requests.filter((r) => r.method === 'POST');
+    expect(posts).toHaveLength(1);
+    expect(posts[0]?.url).toContain('method=GET');
   });
 
   it('reports security as auth-required, also when only the status API is public', async () => {

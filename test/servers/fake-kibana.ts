@@ -12,7 +12,8 @@
  * - GET /api/saved_objects/_find saved-objects-api-find.html: type (repeatable), fields, per_page
  *                               (0 allowed: total only), page; answer page, per_page, total,
  *                               saved_objects[{type,id,attributes,references,…}]
- * - POST /api/console/proxy     console-api.html (POST with kbn-xsrf only; GET is 404 here)
+ * - POST /api/console/proxy     console-api.html (POST with kbn-xsrf only; GET is 404), forwarding a
+ *                               GET of _cat/indices to the `esIndices` given
  * - errors: Hapi bodies {"statusCode":401,"error":"Unauthorized","message":"Unauthorized"}; every
  *   answer carries the `kbn-name` header (server.name).
  */
@@ -26,6 +27,8 @@ export interface FakeKibanaOptions {
   /** With security on: anonymous GET /api/status answers the redacted status. */
   statusAllowAnonymous?: boolean;
   version?: string;
+  /** The Elasticsearch behind Kibana, reachable through the console proxy: index → documents. */
+  esIndices?: Record<string, number>;
 }
 
 export interface FakeKibana {
@@ -71,6 +74,35 @@ export async function startFakeKibana(options: FakeKibanaOptions): Promise<FakeK
     const who = options.auth === undefined ? true : authenticated(req);
     if (who === 'bad') {
       boom(res, 401, 'Unauthorized', '[security_exception]: unable to authenticate user');
+      return;
+    }
+    if (url.pathname === '/api/console/proxy') {
+      // Console API: POST only, with kbn-xsrf (else 400), forwarding `method` + `path` to ES.
+      if (req.method !== 'POST' || options.esIndices === undefined) {
+        boom(res, 404, 'Not Found', 'Not Found');
+        return;
+      }
+      if (req.headers['kbn-xsrf'] === undefined) {
+        boom(res, 400, 'Bad Request', 'Request must contain a kbn-xsrf header.');
+        return;
+      }
+      const path = url.searchParams.get('path') ?? '';
+      if (url.searchParams.get('method') !== 'GET' || !path.startsWith('_cat/indices')) {
+        boom(res, 400, 'Bad Request', 'unsupported in this fake');
+        return;
+      }
+      // _cat/indices?format=json&bytes=b rows, numbers as strings as Elasticsearch sends them.
+      send(
+        res,
+        200,
+        Object.entries(options.esIndices).map(([index, docs]) => ({
+          health: 'green',
+          status: 'open',
+          index,
+          'docs.count': String(docs),
+          'store.size': String(docs * 100),
+        })),
+      );
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, the real servers the integration tests start privately
-# (PostgreSQL, MariaDB, Redis, Mosquitto, memcached, NATS) and the tools they use. Does nothing
+# (PostgreSQL, MariaDB, Redis, Mosquitto, memcached, NATS, RabbitMQ) and the tools they use. Does nothing
 # when all are present.
 # The tests start their own instances on free loopback ports; nothing here starts a service.
 set -euo pipefail
@@ -13,6 +13,7 @@ have redis-server && have redis-cli || missing+=(redis-server redis-tools)
 { have mosquitto || [ -x /usr/sbin/mosquitto ]; } && have mosquitto_passwd || missing+=(mosquitto)
 { have memcached || [ -x /usr/bin/memcached ]; } || missing+=(memcached)
 { have nats-server || [ -x /usr/sbin/nats-server ]; } || missing+=(nats-server)
+{ [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] && have epmd; } || missing+=(rabbitmq-server)
 have openssl || missing+=(openssl)
 have python3 || missing+=(python3)
 have runuser || missing+=(util-linux)

@@ -1,10 +1,10 @@
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { couchdbConnector } from '../../src/connectors/couchdb.js';
 import type { TargetReport } from '../../src/core/scan-report.js';
 import { runScan } from '../../src/scan/run-scan.js';
 import { CollectingSink, probeContext } from '../collecting-sink.js';
 import { startFakeCouchDb, type FakeCouchDb } from '../servers/fake-couchdb.js';
+import { startPlainWebApp, type PlainWebApp } from '../servers/plain-web-app.js';
 
 const timeoutMs = 5_000;
 
@@ -30,7 +30,7 @@ describe('couchdb connector against a protocol-faithful fake CouchDB (no CouchDB
   let open: FakeCouchDb;
   let adminOnly: FakeCouchDb;
   let locked: FakeCouchDb;
-  let webApp: HttpServer;
+  let webApp: PlainWebApp;
   let webAppPort = 0;
   const stops: (() => Promise<unknown>)[] = [];
 
@@ -59,17 +59,9 @@ describe('couchdb connector against a protocol-faithful fake CouchDB (no CouchDB
       }),
       start({ databases: { customers: { docs: customers } }, admin, requireValidUser: true }),
     ]);
-    webApp = createHttpServer((_req, res) => {
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ status: 'ok', version: '1.0' }));
-    });
-    await new Promise<void>((resolve) => webApp.listen(0, '127.0.0.1', resolve));
-    const address = webApp.address();
-    webAppPort = address !== null && typeof address === 'object' ? address.port : 0;
-    stops.push(() => {
-      webApp.closeAllConnections();
-      return new Promise((r) => webApp.close(r));
-    });
+    webApp = await startPlainWebApp('application/json', JSON.stringify({ status: 'ok', version: '1.0' }));
+    webAppPort = webApp.port;
+    stops.push(() => webApp.stop());
   });
 
   afterAll(async () => {

@@ -1,10 +1,10 @@
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kibanaConnector } from '../../src/connectors/kibana.js';
 import type { TargetReport } from '../../src/core/scan-report.js';
 import { runScan } from '../../src/scan/run-scan.js';
 import { CollectingSink, probeContext } from '../collecting-sink.js';
 import { startFakeKibana, type FakeKibana } from '../servers/fake-kibana.js';
+import { startPlainWebApp, type PlainWebApp } from '../servers/plain-web-app.js';
 
 const timeoutMs = 5_000;
 
@@ -26,7 +26,7 @@ describe('kibana connector against a protocol-faithful fake Kibana (no Kibana in
   let open: FakeKibana;
   let secured: FakeKibana;
   let statusOnly: FakeKibana;
-  let webApp: HttpServer;
+  let webApp: PlainWebApp;
   let webAppPort = 0;
   const stops: (() => Promise<unknown>)[] = [];
 
@@ -41,17 +41,9 @@ describe('kibana connector against a protocol-faithful fake Kibana (no Kibana in
       () => secured.stop(),
       () => statusOnly.stop(),
     );
-    webApp = createHttpServer((_req, res) => {
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ status: 'ok', version: '1.0' }));
-    });
-    await new Promise<void>((resolve) => webApp.listen(0, '127.0.0.1', resolve));
-    const address = webApp.address();
-    webAppPort = address !== null && typeof address === 'object' ? address.port : 0;
-    stops.push(() => {
-      webApp.closeAllConnections();
-      return new Promise((r) => webApp.close(r));
-    });
+    webApp = await startPlainWebApp('application/json', JSON.stringify({ status: 'ok', version: '1.0' }));
+    webAppPort = webApp.port;
+    stops.push(() => webApp.stop());
   });
 
   afterAll(async () => {

@@ -1,10 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { connect } from 'node:net';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScanReport, TargetReport } from '../../src/core/scan-report.js';
 import { runScan } from '../../src/scan/run-scan.js';
 import { startRedis, type PrivateRedis } from '../servers/redis-server.js';
+import { commandsSeenDuring } from '../servers/redis-monitor.js';
 
 const timeoutMs = 5000;
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -18,61 +18,6 @@ async function scanOne(target: string): Promise<{ report: ScanReport; entry: Tar
 /** `MSET prefix:0 v prefix:1 v …` arguments for `count` string keys. */
 function msetArgs(prefix: string, count: number): string[] {
   return Array.from({ length: count }, (_, i) => [`${prefix}:${i}`, `value-${i}`]).flat();
-}
-
-// MONITOR lines look like `+1700000000.123456 [0 127.0.0.1:50000] "PING"`
-// (https://redis.io/docs/latest/commands/monitor/); the first quoted word is the command.
-const monitorLine = /^\+\d+\.\d+ \[\d+ [^\]]+\] "([^"]+)"/;
-const monitorCapBytes = 1024 * 1024;
-const sentinel = 'leakwatch-monitor-end';
-
-/**
- * Every command the server executed while `during` ran, seen through a raw MONITOR connection. A
- * final `ECHO` from redis-cli marks the end, so nothing executed before it is missed.
- */
-async function commandsSeenDuring(
-  redis: PrivateRedis,
-  password: string | undefined,
-  during: () => Promise<unknown>,
-): Promise<string[]> {
-  const socket = connect({ host: '127.0.0.1', port: redis.port });
-  let text = '';
-  let notify: (() => void) | undefined;
-  socket.on('data', (chunk: Buffer) => {
-    text += chunk.toString('latin1');
-    if (text.length > monitorCapBytes) socket.destroy(new Error('MONITOR output over 1 MiB'));
-    notify?.();
-  });
-  const waitFor = (done: () => boolean): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(new Error(`MONITOR: timed out; got ${text.slice(0, 500)}`));
-      }, 5000);
-      socket.once('error', reject);
-      notify = () => {
-        if (!done()) return;
-        clearTimeout(timer);
-        resolve();
-      };
-      notify();
-    });
-  try {
-    const okReplies = password === undefined ? 1 : 2;
-    socket.write(`${password === undefined ? '' : `AUTH ${password}\r\n`}MONITOR\r\n`);
-    await waitFor(() => text.split('+OK\r\n').length > okReplies);
-    await during();
-    await redis.cli('ECHO', sentinel);
-    await waitFor(() => text.includes(sentinel));
-  } finally {
-    socket.destroy();
-  }
-  const commands: string[] = [];
-  for (const line of text.split('\r\n')) {
-    if (line.includes(sentinel)) break;
-    const command = monitorLine.exec(line)?.[1];
-    if (command !== undefined) commands.push(command.toLowerCase());
-  }
-  return commands;
 }
 
 // Read-only commands a Redis probe or sampler may send (DESIGN.md invariant 1: SCAN, never KEYS;
@@ -154,9 +99,7 @@ describe('redis connector against Debian redis-server 7.0', () => {
     });
 
     it('sends only read-only commands: never KEYS, CLIENT SETNAME or CLIENT SETINFO', async () => {
-      const commands = await commandsSeenDuring(redis, undefined, () =>
-        scanOne(`redis://127.0.0.1:${redis.port}`),
-      );
+      const commands = await commandsSeenDuring(redis, () => scanOne(`redis://127.0.0.1:${redis.port}`));
       expect(commands).toContain('ping');
       expect(commands).toContain('info');
       expect(commands).not.toContain('keys');
@@ -205,8 +148,10 @@ describe('redis connector against Debian redis-server 7.0', () => {
     });
 
     it('sends AUTH and read-only commands only', async () => {
-      const commands = await commandsSeenDuring(redis, password, () =>
-        scanOne(`redis://:${password}@127.0.0.1:${redis.port}`),
+      const commands = await commandsSeenDuring(
+        redis,
+        () => scanOne(`redis://:${password}@127.0.0.1:${redis.port}`),
+        password,
       );
       expect(commands).toContain('info');
       expect(commands.filter((c) => !allowedCommands.has(c))).toEqual([]);

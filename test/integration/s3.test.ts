@@ -1,4 +1,3 @@
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordTextFormat } from '../../src/connectors/connector.js';
 import { s3Connector } from '../../src/connectors/s3.js';
@@ -6,6 +5,7 @@ import type { TargetReport } from '../../src/core/scan-report.js';
 import { runScan } from '../../src/scan/run-scan.js';
 import { CollectingSink, probeContext } from '../collecting-sink.js';
 import { startFakeS3, type FakeS3 } from '../servers/fake-s3.js';
+import { startPlainWebApp, type PlainWebApp } from '../servers/plain-web-app.js';
 
 const timeoutMs = 5_000;
 
@@ -42,7 +42,7 @@ const bytesOf = (objects: Record<string, string>): number =>
 describe('s3 connector against a protocol-faithful fake S3-compatible server (no MinIO or S3 installable here)', () => {
   let open: FakeS3;
   let listDenied: FakeS3;
-  let webApp: HttpServer;
+  let webApp: PlainWebApp;
   let webAppPort = 0;
   const stops: (() => Promise<unknown>)[] = [];
 
@@ -61,17 +61,9 @@ describe('s3 connector against a protocol-faithful fake S3-compatible server (no
       buckets: { exports: { objects: exportsObjects, public: true }, vault: { objects: { 'k.csv': 'a\n' } } },
     });
     stops.push(() => listDenied.stop());
-    webApp = createHttpServer((_req, res) => {
-      res.setHeader('content-type', 'text/html');
-      res.end('<html><body>hello</body></html>');
-    });
-    await new Promise<void>((resolve) => webApp.listen(0, '127.0.0.1', resolve));
-    const address = webApp.address();
-    webAppPort = address !== null && typeof address === 'object' ? address.port : 0;
-    stops.push(() => {
-      webApp.closeAllConnections();
-      return new Promise((r) => webApp.close(r));
-    });
+    webApp = await startPlainWebApp('text/html', '<html><body>hello</body></html>');
+    webAppPort = webApp.port;
+    stops.push(() => webApp.stop());
   });
 
   afterAll(async () => {

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProbeContext, RecordSink } from '../../src/connectors/connector.js';
 import { redisConnector } from '../../src/connectors/redis.js';
@@ -8,6 +7,7 @@ import { TcpSession } from '../../src/connectors/tcp-session.js';
 import { runScan } from '../../src/scan/run-scan.js';
 import { startRedis, type PrivateRedis } from '../servers/redis-server.js';
 import { CollectingSink, probeContext } from '../collecting-sink.js';
+import { commandsSeenDuring } from '../servers/redis-monitor.js';
 
 function context(sampler: RecordSink): ProbeContext {
   return probeContext(sampler);
@@ -31,51 +31,6 @@ async function seed(port: number, commands: string[][]): Promise<void> {
   } finally {
     session.close();
   }
-}
-
-// MONITOR lines: `+1700000000.123456 [0 127.0.0.1:50000] "SCAN" "0"`
-// (https://redis.io/docs/latest/commands/monitor/); the first quoted word is the command.
-const monitorLine = /^\+\d+\.\d+ \[\d+ [^\]]+\] "([^"]+)"/;
-const sentinel = 'leakwatch-sample-monitor-end';
-
-async function commandsSeenDuring(redis: PrivateRedis, during: () => Promise<unknown>): Promise<string[]> {
-  const socket = connect({ host: '127.0.0.1', port: redis.port });
-  let text = '';
-  let notify: (() => void) | undefined;
-  socket.on('data', (chunk: Buffer) => {
-    text += chunk.toString('latin1');
-    if (text.length > 8 << 20) socket.destroy(new Error('MONITOR output over 8 MiB'));
-    notify?.();
-  });
-  const waitFor = (done: () => boolean): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(new Error('MONITOR: timed out'));
-      }, 10_000);
-      socket.once('error', reject);
-      notify = () => {
-        if (!done()) return;
-        clearTimeout(timer);
-        resolve();
-      };
-      notify();
-    });
-  try {
-    socket.write('MONITOR\r\n');
-    await waitFor(() => text.includes('+OK\r\n'));
-    await during();
-    await redis.cli('ECHO', sentinel);
-    await waitFor(() => text.includes(sentinel));
-  } finally {
-    socket.destroy();
-  }
-  const commands: string[] = [];
-  for (const line of text.split('\r\n')) {
-    if (line.includes(sentinel)) break;
-    const command = monitorLine.exec(line)?.[1];
-    if (command !== undefined) commands.push(command.toLowerCase());
-  }
-  return commands;
 }
 
 // The read-only commands sampling may send (DESIGN.md invariant 1).

@@ -7,6 +7,9 @@ import { toolVersion } from '../core/version.js';
 import { classifyCommand } from './classify-command.js';
 import { exitCodes } from './exit-codes.js';
 import { scanCommand, type CommandResult } from './scan-command.js';
+import { historyCommand, statusCommand } from './status-command.js';
+import { watchCommand } from './watch-command.js';
+import { workerCommand } from './worker-command.js';
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit code; never exits itself. */
 export async function runCli(argv: readonly string[]): Promise<number> {
@@ -21,7 +24,11 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) })
     .addCommand(scanCommand(result).exitOverride())
-    .addCommand(classifyCommand(result).exitOverride());
+    .addCommand(classifyCommand(result).exitOverride())
+    .addCommand(watchCommand(result).exitOverride())
+    .addCommand(workerCommand(result).exitOverride())
+    .addCommand(statusCommand(result).exitOverride())
+    .addCommand(historyCommand(result).exitOverride());
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return result.exitCode;

@@ -12,6 +12,7 @@ import {
 } from './parse-options.js';
 import { createProgressReporter } from './progress-reporter.js';
 import { readTargetList } from './read-target-list.js';
+import { openStore } from './store-access.js';
 
 const examples = `
 Targets:
@@ -95,6 +96,10 @@ export function scanCommand(result: CommandResult): CommandUnknownOpts {
       '--try-default-credentials',
       "also try products' documented default accounts (RabbitMQ guest/guest) where a target names none",
     )
+    .option(
+      '--store <path|url>',
+      'also record this run in the state store: a directory (e.g. .leakwatch) or postgres://…',
+    )
     .option('-q, --quiet', 'no progress bar or summary on stderr')
     .addHelpText('after', examples)
     .action(async (positional, options, command) => {
@@ -135,6 +140,16 @@ export function scanCommand(result: CommandResult): CommandUnknownOpts {
         });
       } finally {
         progress.stop();
+      }
+      if (options.store !== undefined) {
+        const store = await openStore(options.store, 'scan');
+        try {
+          const id = await store.recordScan(report);
+          if (options.quiet !== true)
+            process.stderr.write(`leakwatch: recorded as scan ${id} in ${store.displayLocation}\n`);
+        } finally {
+          await store.close();
+        }
       }
       result.exitCode = await emitReport(report, {
         format: options.format,

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { chownSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -20,6 +21,11 @@ export interface PrivatePostgres {
   logFile: string;
   /** Runs SQL as the superuser over the Unix socket (always trusted), in `database`. */
   psql(sql: string, database?: string): Promise<pg.QueryResult[]>;
+  /**
+   * Switches how 127.0.0.1 clients authenticate, as an operator editing pg_hba.conf and reloading
+   * would; `trust` is the mistake. Resolves once a new TCP connection meets the new mode.
+   */
+  setAuth(mode: PostgresOptions['auth']): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -45,6 +51,47 @@ function run(command: string, args: string[], options: SpawnOptions): Promise<vo
     child.on('close', (code) => {
       if (code === 0) resolve();
       else reject(new Error(`${command} exited ${code}: ${err}`));
+    });
+  });
+}
+
+/** The `host` line for 127.0.0.1; `setAuth` rewrites exactly this line. */
+function hbaHostLine(auth: PostgresOptions['auth']): string {
+  return `host all all 127.0.0.1/32 ${auth}`;
+}
+
+/**
+ * Which authentication a fresh TCP connection as `postgres` is asked for: the first message after
+ * the StartupMessage is AuthenticationOk (code 0) under trust, AuthenticationSASL (10) under scram.
+ * https://www.postgresql.org/docs/15/protocol-message-formats.html
+ */
+function authRequested(port: number, timeoutMs: number): Promise<PostgresOptions['auth'] | 'other'> {
+  return new Promise((resolve) => {
+    const params = Buffer.from('user\0postgres\0database\0postgres\0\0');
+    const startup = Buffer.alloc(8);
+    startup.writeInt32BE(8 + params.length, 0);
+    startup.writeInt32BE(196608, 4); // protocol 3.0
+    const socket = connect({ host: '127.0.0.1', port });
+    let received = Buffer.alloc(0);
+    const finish = (answer: PostgresOptions['auth'] | 'other'): void => {
+      socket.destroy();
+      resolve(answer);
+    };
+    socket.setTimeout(timeoutMs, () => {
+      finish('other');
+    });
+    socket.once('error', () => {
+      finish('other');
+    });
+    socket.once('connect', () => {
+      socket.write(Buffer.concat([startup, params]));
+    });
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      if (received.length < 9) return;
+      // Anything but an 'R' (Authentication*) message, e.g. an 'E' error, answers neither mode.
+      const code = received[0] === 0x52 ? received.readInt32BE(5) : -1;
+      finish(code === 0 ? 'trust' : code === 10 ? 'scram-sha-256' : 'other');
     });
   });
 }
@@ -87,10 +134,7 @@ export async function startPostgres(options: PostgresOptions): Promise<PrivatePo
     [...initArgs, '--auth-local=trust', `--auth-host=${options.auth}`],
     spawnOptions,
   );
-  writeFileSync(
-    join(data, 'pg_hba.conf'),
-    `local all all trust\nhost all all 127.0.0.1/32 ${options.auth}\n`,
-  );
+  writeFileSync(join(data, 'pg_hba.conf'), `local all all trust\n${hbaHostLine(options.auth)}\n`);
   const serverArgs = [
     '-D',
     data,
@@ -138,17 +182,41 @@ export async function startPostgres(options: PostgresOptions): Promise<PrivatePo
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
+  const psql = async (sql: string, database = 'postgres'): Promise<pg.QueryResult[]> => {
+    const client = new pg.Client({ host: dir, port, user: 'postgres', database });
+    await client.connect();
+    try {
+      const result = (await client.query(sql)) as pg.QueryResult | pg.QueryResult[];
+      return Array.isArray(result) ? result : [result];
+    } finally {
+      await client.end();
+    }
+  };
   return {
     port,
     logFile,
-    psql: async (sql, database = 'postgres') => {
-      const client = new pg.Client({ host: dir, port, user: 'postgres', database });
-      await client.connect();
-      try {
-        const result = (await client.query(sql)) as pg.QueryResult | pg.QueryResult[];
-        return Array.isArray(result) ? result : [result];
-      } finally {
-        await client.end();
+    psql,
+    setAuth: async (mode) => {
+      const hba = join(data, 'pg_hba.conf');
+      const lines = readFileSync(hba, 'utf8').split('\n');
+      const rewritten = lines.map((line) =>
+        /^host\s.*\s127\.0\.0\.1\/32\s/.test(line) ? hbaHostLine(mode) : line,
+      );
+      writeFileSync(hba, rewritten.join('\n'));
+      // The postmaster reads the file as `postgres`; keep it that user's as initdb left it.
+      if (account !== undefined) chownSync(hba, account.uid, account.gid);
+      const [reloaded] = await psql('SELECT pg_reload_conf() AS ok');
+      const row = reloaded?.rows[0] as { ok?: unknown } | undefined;
+      if (row?.ok !== true) throw new Error('pg_reload_conf() did not signal the postmaster');
+      // pg_reload_conf only sends SIGHUP; the postmaster rereads pg_hba.conf when it next gets to it.
+      const deadline = Date.now() + 3_000;
+      let seen = await authRequested(port, 1_000);
+      while (seen !== mode) {
+        if (Date.now() > deadline) {
+          throw new Error(`postgres still asks for ${seen} 3 s after switching to ${mode}`);
+        }
+        await new Promise((r) => setTimeout(r, 20));
+        seen = await authRequested(port, 1_000);
       }
     },
     stop: async () => {

@@ -1,0 +1,106 @@
+/**
+ * The store's schema, one migration per entry, applied in order by `migrate` to PGlite and
+ * PostgreSQL alike. Never edit an applied migration: add the next one.
+ * The store holds counts, categories, masked examples and keyed hashes only (DESIGN.md invariant 3);
+ * `probe_target` is the one exception the user makes by naming credentials in a target, which
+ * workers on other machines need to probe it.
+ */
+export interface Migration {
+  id: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    id: 1,
+    name: 'scans, watched stores, timeline, alerts',
+    sql: `
+create table scan_run (
+  id bigint generated always as identity primary key,
+  started_at timestamptz not null,
+  finished_at timestamptz not null,
+  tool_version text not null,
+  report jsonb not null
+);
+
+create table scan_target (
+  run_id bigint not null references scan_run (id) on delete cascade,
+  position integer not null,
+  target text not null,
+  protocol text not null,
+  status text not null,
+  severity text not null,
+  fingerprint text not null,
+  records bigint,
+  subjects bigint not null,
+  primary key (run_id, position)
+);
+create index scan_target_by_target on scan_target (target, run_id);
+
+create table watched_store (
+  id bigint generated always as identity primary key,
+  name text not null unique,
+  target text not null,
+  probe_target text not null,
+  protocol text not null,
+  owner text,
+  tags jsonb not null default '[]',
+  interval_ms integer not null,
+  active boolean not null default true,
+  created_at timestamptz not null default now(),
+  state text not null default 'unknown',
+  state_since timestamptz,
+  detail text not null default '',
+  last_probe_at timestamptz,
+  last_success_at timestamptz,
+  last_protected_at timestamptz,
+  last_open_at timestamptz,
+  probe_ms integer,
+  server jsonb,
+  records bigint,
+  classified_at timestamptz,
+  -- the latest classification, as a sanitized TargetReport (masked examples, counts)
+  exposure jsonb
+);
+
+create table exposure_window (
+  id bigint generated always as identity primary key,
+  store_id bigint not null references watched_store (id) on delete cascade,
+  opened_at timestamptz not null,
+  opened_after timestamptz,
+  last_open_at timestamptz not null,
+  closed_at timestamptz
+);
+create index exposure_window_by_store on exposure_window (store_id, opened_at);
+-- at most one open window per store, whatever process records it
+create unique index exposure_window_one_open on exposure_window (store_id) where closed_at is null;
+
+create table watch_event (
+  id bigint generated always as identity primary key,
+  store_id bigint not null references watched_store (id) on delete cascade,
+  at timestamptz not null,
+  kind text not null,
+  from_state text not null,
+  to_state text not null,
+  window_id bigint references exposure_window (id),
+  payload jsonb not null
+);
+create index watch_event_by_store on watch_event (store_id, id);
+
+create table alert (
+  id bigint generated always as identity primary key,
+  event_id bigint not null references watch_event (id) on delete cascade,
+  channel text not null,
+  status text not null default 'pending',
+  attempts integer not null default 0,
+  next_attempt_at timestamptz not null default now(),
+  lease_until timestamptz,
+  last_error text,
+  sent_at timestamptz,
+  unique (event_id, channel)
+);
+create index alert_due on alert (next_attempt_at) where status = 'pending';
+`,
+  },
+];

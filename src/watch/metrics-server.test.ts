@@ -166,6 +166,15 @@ describe('startMetricsServer over loopback', () => {
     await expect(attempt).rejects.toMatchObject({ cause: { code: 'EADDRINUSE' } });
   });
 
+  it('refuses a non-loopback bind, since /metrics has no authentication (DESIGN.md invariant 7)', async () => {
+    // Rejected before any socket is opened, so no packet leaves loopback.
+    for (const listen of ['0.0.0.0:0', '[::]:0', 'example.com:9464', '10.0.0.1:9464']) {
+      await expect(
+        startMetricsServer({ listen, metrics: new WatchMetrics({ defaultMetrics: false }) }),
+      ).rejects.toThrow(/refusing to serve unauthenticated \/metrics/);
+    }
+  });
+
   it('rejects a bad listen address before opening anything', async () => {
     await expect(
       startMetricsServer({ listen: 'nope', metrics: new WatchMetrics({ defaultMetrics: false }) }),

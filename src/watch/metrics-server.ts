@@ -81,9 +81,19 @@ const keepAliveTimeoutMs = 5_000;
 const closeGraceMs = 2_000;
 
 /** Serves `GET /metrics` (the registry) and `GET /` or `/healthz` ("ok") over plain HTTP. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
 export async function startMetricsServer(options: MetricsServerOptions): Promise<MetricsServer> {
   const { host, port } = parseListenAddress(options.listen);
   const { metrics } = options;
+  // DESIGN.md invariant 7: /metrics has no authentication and names the stores that are open.
+  if (!isLoopbackHost(host)) {
+    throw new UsageError(
+      `refusing to serve unauthenticated /metrics on ${options.listen}: bind 127.0.0.1 or [::1] and let Prometheus reach it through a proxy or tunnel`,
+    );
+  }
 
   const server = createServer(
     {

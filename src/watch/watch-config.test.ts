@@ -302,7 +302,7 @@ describe('parseWatchConfig errors', () => {
       'leakwatch.yaml:1:10: metrics: expected a string, got a number',
     );
     expect(errorOf(`metrics: 127.0.0.1:70000\n${minimal}`)).toBe(
-      'leakwatch.yaml:1:10: metrics: use host:port, e.g. 127.0.0.1:9464 or [::1]:9464',
+      'leakwatch.yaml:1:10: metrics: invalid listen address "127.0.0.1:70000": port 70000 is above 65535 (expected HOST:PORT, :PORT or [IPv6]:PORT)',
     );
   });
 });

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { isIP } from 'node:net';
 import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { parseDuration } from '../core/duration.js';
+import { parseListenAddress } from './metrics-server.js';
 import { UsageError } from '../core/errors.js';
 import { parseTarget, type TargetSpec } from '../core/parse-target.js';
 
@@ -70,17 +70,6 @@ function checkWatchTarget(text: string): TargetSpec {
     );
   }
   return spec;
-}
-
-function parseListenAddress(text: string): { host: string; port: number } | undefined {
-  const match = /^\[([^\]]+)\]:(\d{1,5})$/.exec(text) ?? /^([^:[\]]+):(\d{1,5})$/.exec(text);
-  const host = match?.[1];
-  const port = Number(match?.[2]);
-  if (host === undefined || port < 1 || port > 65535) return undefined;
-  if (isIP(host) === 0 && !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(host)) {
-    return undefined;
-  }
-  return { host, port };
 }
 
 // Standard Webhooks: `whsec_` then the base64 of the key; the spec asks for 24 to 64 random bytes.
@@ -219,12 +208,13 @@ export const watchConfigSchema = z
     metrics: z
       .string()
       .transform((text, ctx) => {
-        const address = parseListenAddress(text);
-        if (address === undefined) {
-          ctx.addIssue({ code: 'custom', message: 'use host:port, e.g. 127.0.0.1:9464 or [::1]:9464' });
+        try {
+          return parseListenAddress(text);
+        } catch (error) {
+          if (!(error instanceof UsageError)) throw error;
+          ctx.addIssue({ code: 'custom', message: error.message });
           return z.NEVER;
         }
-        return address;
       })
       .optional()
       .meta({

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { categorySensitivity, type Category } from '../core/category.js';
 import type { FieldFinding, SubjectCounts } from '../core/scan-report.js';
+import type { PeopleKeys } from '../core/sealed-text.js';
 import type { RecordSink, RecordTextFormat } from '../connectors/connector.js';
 import type { Detector, Scalar } from '../detectors/detector.js';
 import { detectors as registeredDetectors } from '../detectors/registry.js';
@@ -24,6 +25,7 @@ import {
   type FieldNode,
   type FlattenLimits,
 } from './flatten-record.js';
+import { PeopleLedger, type AffectedPerson } from './people-ledger.js';
 import { parseRecordsText } from './read-records.js';
 import { identifierKinds, SubjectCounter, type SubjectLog } from './subject-counter.js';
 
@@ -46,6 +48,12 @@ export interface ClassifierOptions {
    * index per record instead of one per person.
    */
   mergeable?: boolean;
+  /**
+   * Also remember who each person is (their identifiers, in memory) so `people()` can list every
+   * affected person with the categories of their data: an incident's affected-people run. Not
+   * with `mergeable`.
+   */
+  people?: boolean;
 }
 
 /**
@@ -141,6 +149,7 @@ export class Classifier implements RecordSink {
   private oversizedValues = 0;
   private binaryValues = 0;
   private readonly ownAt = new Int32Array(identifierKinds.length);
+  private readonly ledger: PeopleLedger | undefined;
 
   constructor(options: ClassifierOptions) {
     this.limit = options.limit;
@@ -152,6 +161,10 @@ export class Classifier implements RecordSink {
       ...(options.maxSubjectKeys !== undefined ? { maxKeys: options.maxSubjectKeys } : {}),
       log: options.mergeable === true,
     });
+    if (options.people === true && options.mergeable === true) {
+      throw new RangeError('a classifier that lists people cannot be mergeable');
+    }
+    this.ledger = options.people === true ? new PeopleLedger() : undefined;
   }
 
   add(collection: string, record: unknown): void {
@@ -261,6 +274,57 @@ export class Classifier implements RecordSink {
     const approximate = this.approximation();
     if (approximate !== undefined) classification.approximate = approximate;
     return classification;
+  }
+
+  /**
+   * Every affected person: per person the categories of THEIR data (from the fields that hold a
+   * category, as in `result()`), keyed hashes, and their contact and identifier sealed with
+   * `keys`. Needs the `people` option.
+   */
+  people(keys: PeopleKeys): AffectedPerson[] {
+    const ledger = this.ledger;
+    if (ledger === undefined) throw new RangeError('this classifier was not asked to list people');
+    const counter = this.counter;
+    // Per person (union-find root), a bitmask of category indices in two 32-bit words.
+    const masks = new Map<number, [number, number]>();
+    for (const state of this.collections.values()) {
+      forEachNode(state.tree.root, (node) => {
+        for (const { stat } of node.field.held()) {
+          const word = stat.category >>> 5;
+          const bit = 1 << (stat.category & 31);
+          const bits = stat.subjects;
+          for (let w = 0; w < bits.length; w++) {
+            let x = bits[w] ?? 0;
+            while (x !== 0) {
+              const low = x & -x;
+              const s = (w << 5) + (31 - Math.clz32(low));
+              x ^= low;
+              const root = counter.find(s);
+              let mask = masks.get(root);
+              if (mask === undefined) {
+                mask = [0, 0];
+                masks.set(root, mask);
+              }
+              mask[word] = (mask[word] ?? 0) | bit;
+            }
+          }
+        }
+      });
+    }
+    return ledger.people(
+      counter.size,
+      (s) => counter.find(s),
+      (root) => {
+        const mask = masks.get(root);
+        if (mask === undefined) return [];
+        const categories: Category[] = [];
+        for (let c = 0; c < categoryIds.length; c++) {
+          if (((mask[c >>> 5] ?? 0) & (1 << (c & 31))) !== 0) categories.push(categoryAt(c));
+        }
+        return categories;
+      },
+      keys,
+    );
   }
 
   /** This classifier's counters for `merge` elsewhere; needs the `mergeable` option. */
@@ -386,6 +450,14 @@ export class Classifier implements RecordSink {
         if (at >= 0 && value !== undefined) counter.addIdentifier(k, value);
       }
       subject = counter.resolve();
+      const ledger = this.ledger;
+      if (ledger !== undefined) {
+        for (let k = 0; k < ownAt.length; k++) {
+          const at = ownAt[k] ?? -1;
+          const value = values[at];
+          if (at >= 0 && value !== undefined) ledger.identify(subject, k, value);
+        }
+      }
     }
 
     for (let i = 0; i < n; i++) {
@@ -409,6 +481,7 @@ export class Classifier implements RecordSink {
         // Someone else this record names: a person of their own (share recipients), who is also
         // the person of whatever else the value shows.
         const other = counter.addOther(kind, value);
+        this.ledger?.identify(other, kind, value);
         field.count(category, confidence, recordNo, other, value);
         for (let e = 0; e < extras.length; e++) {
           field.count(extras[e] ?? 0, match.extraConfidences[e] ?? 0, recordNo, other, value);

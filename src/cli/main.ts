@@ -7,6 +7,7 @@ import { toolVersion } from '../core/version.js';
 import { classifyCommand } from './classify-command.js';
 import { exitCodes } from './exit-codes.js';
 import { scanCommand, type CommandResult } from './scan-command.js';
+import { incidentCommand } from './incident-command.js';
 import { historyCommand, statusCommand } from './status-command.js';
 import { watchCommand } from './watch-command.js';
 import { workerCommand } from './worker-command.js';
@@ -28,7 +29,8 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     .addCommand(watchCommand(result).exitOverride())
     .addCommand(workerCommand(result).exitOverride())
     .addCommand(statusCommand(result).exitOverride())
-    .addCommand(historyCommand(result).exitOverride());
+    .addCommand(historyCommand(result).exitOverride())
+    .addCommand(incidentCommand(result).exitOverride());
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return result.exitCode;

@@ -10,6 +10,8 @@ import type { ScanReport, ServerInfo, TargetReport } from '../core/scan-report.j
 import { storeSeverity } from '../core/severity.js';
 import { toolVersion } from '../core/version.js';
 import { Classifier, type Classification } from '../classify/classifier.js';
+import type { AffectedPerson } from '../classify/people-ledger.js';
+import type { PeopleKeys } from '../core/sealed-text.js';
 import { watchForRansomNotes, type RansomNoteWatch } from '../classify/ransom-note-text.js';
 import type { ProbeContext, ProbeResult, ProbeTarget } from '../connectors/connector.js';
 import { connectors, detectionOrder } from '../connectors/registry.js';
@@ -41,6 +43,11 @@ export interface ScanOptions {
   sample?: SampleOptions;
   /** Try products' documented default accounts (RabbitMQ guest/guest) where no credentials are named. */
   tryDefaultCredentials?: boolean;
+  /**
+   * An incident's affected-people run: classify with the people ledger and hand each open
+   * target's people (keyed hashes, sealed contacts; never raw values) to `onPeople`.
+   */
+  people?: { keys: PeopleKeys; onPeople: (target: string, people: AffectedPerson[]) => void };
   onProgress?: (progress: ScanProgress) => void;
   /** One-line notes for stderr (excluded targets, skipped addresses). */
   onNote?: (message: string) => void;
@@ -217,6 +224,7 @@ interface EndpointOptions {
   maxBytes: number;
   sample: SampleOptions | undefined;
   hashKey: Uint8Array;
+  people?: ScanOptions['people'];
 }
 
 async function probeEndpoint(
@@ -262,7 +270,12 @@ async function probeEndpoint(
       setMaxListeners(100, signal);
       const classifier =
         options.sample && sampleDeadline
-          ? new Classifier({ hashKey: options.hashKey, limit: options.sample.limit, signal: sampleDeadline })
+          ? new Classifier({
+              hashKey: options.hashKey,
+              limit: options.sample.limit,
+              signal: sampleDeadline,
+              ...(options.people === undefined ? {} : { people: true }),
+            })
           : undefined;
       // Records pass through the ransom-note watch on their way to the classifier.
       const sampler: RansomNoteWatch | undefined = classifier ? watchForRansomNotes(classifier) : undefined;
@@ -299,6 +312,9 @@ async function probeEndpoint(
   const durationMs = Math.round(performance.now() - started);
   if (best.result.status === 'unreachable' && !endpoint.named) return undefined;
   const classification = best.result.status === 'open' ? best.classifier?.result() : undefined;
+  if (classification !== undefined && options.people !== undefined && best.classifier !== undefined) {
+    options.people.onPeople(endpoint.display, best.classifier.people(options.people.keys));
+  }
   const evidence = {
     others: results.filter((r) => r !== best).map((r) => ({ protocol: r.protocol, result: r.result })),
     ransomNoteSeen: best.result.status === 'open' && best.sampler?.ransomNoteSeen() === true,
@@ -362,6 +378,7 @@ export async function runScan(options: ScanOptions): Promise<ScanReport> {
         sample: options.sample,
         hashKey,
         ...(options.tryDefaultCredentials === true ? { tryDefaultCredentials: true } : {}),
+        ...(options.people === undefined ? {} : { people: options.people }),
       });
       done++;
       options.onProgress?.({ done, total: endpoints.length, target: endpoint.display });

@@ -103,4 +103,112 @@ create table alert (
 create index alert_due on alert (next_attempt_at) where status = 'pending';
 `,
   },
+  {
+    id: 2,
+    name: 'incidents, affected people, notification outbox, revocations, lookups',
+    sql: `
+create table incident (
+  id bigint generated always as identity primary key,
+  store_id bigint not null references watched_store (id),
+  window_id bigint references exposure_window (id),
+  status text not null default 'open',
+  opened_at timestamptz not null default now(),
+  aware_at timestamptz not null,
+  contained_at timestamptz,
+  closed_at timestamptz,
+  jurisdictions jsonb not null,
+  -- IncidentRecord fields that are measured once: categories, counts, fields, window snapshot
+  measured jsonb not null,
+  facts jsonb not null default '{}'
+);
+create unique index incident_one_open_per_window on incident (window_id) where status = 'open';
+
+-- append-only: the trigger below refuses updates and deletes
+create table incident_timeline (
+  id bigint generated always as identity primary key,
+  incident_id bigint not null references incident (id),
+  at timestamptz not null,
+  kind text not null,
+  detail text not null,
+  deadline text
+);
+create index incident_timeline_by_incident on incident_timeline (incident_id, id);
+
+create table incident_decision (
+  id bigint generated always as identity primary key,
+  incident_id bigint not null references incident (id),
+  at timestamptz not null default now(),
+  decision text not null,
+  rationale text not null,
+  decided_by text
+);
+
+create function leakwatch_append_only() returns trigger language plpgsql as $$
+begin
+  raise exception 'the incident timeline and decision log are append-only';
+end $$;
+create trigger incident_timeline_append_only before update or delete on incident_timeline
+  for each row execute function leakwatch_append_only();
+create trigger incident_decision_append_only before update or delete on incident_decision
+  for each row execute function leakwatch_append_only();
+
+-- one row per distinct person; contact and identifier sealed (AES-256-GCM), purged on close
+create table affected_person (
+  id bigint generated always as identity primary key,
+  incident_id bigint not null references incident (id),
+  subject_hash text not null,
+  identifier_kind text not null,
+  categories jsonb not null,
+  contact_hash text,
+  contact text,
+  identifier text,
+  unique (incident_id, subject_hash)
+);
+create index affected_person_by_contact on affected_person (contact_hash) where contact_hash is not null;
+
+create table notification (
+  id bigint generated always as identity primary key,
+  incident_id bigint not null references incident (id),
+  person_id bigint not null references affected_person (id),
+  status text not null default 'pending',
+  attempts integer not null default 0,
+  next_attempt_at timestamptz not null default now(),
+  lease_until timestamptz,
+  lease_owner text,
+  message_id text not null unique,
+  last_error text,
+  sent_at timestamptz,
+  unique (incident_id, person_id)
+);
+create index notification_due on notification (incident_id, id) where status = 'pending';
+
+create table revocation_batch (
+  id bigint generated always as identity primary key,
+  incident_id bigint not null references incident (id),
+  action text not null,
+  batch_no integer not null,
+  first_person_id bigint not null,
+  last_person_id bigint not null,
+  size integer not null,
+  status text not null default 'pending',
+  attempts integer not null default 0,
+  next_attempt_at timestamptz not null default now(),
+  lease_until timestamptz,
+  last_error text,
+  receipt jsonb,
+  sent_at timestamptz,
+  unique (incident_id, action, batch_no)
+);
+
+create table lookup_token (
+  id bigint generated always as identity primary key,
+  token_hash text not null unique,
+  contact_hash text not null,
+  created_at timestamptz not null default now(),
+  expires_at timestamptz not null,
+  used_at timestamptz
+);
+create index lookup_token_by_contact on lookup_token (contact_hash, created_at);
+`,
+  },
 ];

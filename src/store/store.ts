@@ -3,6 +3,8 @@ import { join, resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import { redactTarget } from '../core/redact.js';
 import type { ScanReport } from '../core/scan-report.js';
+import type { PeopleKeys } from '../core/sealed-text.js';
+import { derivePeopleKeys, loadMasterKey } from './key-file.js';
 import { LockFile } from './lock-file.js';
 import { migrate } from './migrate.js';
 import { openPgliteDatabase } from './pglite-database.js';
@@ -95,6 +97,20 @@ export class Store {
     readonly location: StoreLocation,
     private readonly lock: LockFile | undefined,
   ) {}
+
+  /**
+   * The keys that seal affected people's contacts: from LEAKWATCH_SECRET_KEY, or a key file beside
+   * an embedded store (or LEAKWATCH_KEY_FILE, default ./.leakwatch/secret.key, for PostgreSQL),
+   * never inside the database.
+   */
+  peopleKeys(): PeopleKeys {
+    const keyFile =
+      process.env['LEAKWATCH_KEY_FILE'] ??
+      (this.location.kind === 'pglite'
+        ? join(this.location.dir, 'secret.key')
+        : resolve(defaultStorePath, 'secret.key'));
+    return derivePeopleKeys(loadMasterKey(keyFile));
+  }
 
   get displayLocation(): string {
     return describeStoreLocation(this.location);
@@ -380,6 +396,19 @@ export class Store {
         [channels, limit, leaseMs],
       ),
     );
+  }
+
+  /**
+   * Hands alerts leased by a dispatcher that died (kill -9 mid-send) back to the outbox at once, not
+   * after their lease. Only for an embedded store: its lock file admits one process, so every lease
+   * found when it opens belonged to a process that is gone. Returns how many were released.
+   */
+  async releaseDeadLeases(): Promise<number> {
+    if (this.location.kind !== 'pglite') return 0;
+    const rows = await this.db.query<{ id: number }>(
+      `update alert set lease_until = null where status = 'pending' and lease_until is not null returning id`,
+    );
+    return rows.length;
   }
 
   async markAlertSent(id: number): Promise<void> {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, the real servers the integration tests start privately
-# (PostgreSQL, MariaDB, Redis, Mosquitto, memcached, NATS, RabbitMQ) and the tools they use. Does nothing
+# (PostgreSQL, MariaDB, Redis, Mosquitto, memcached, NATS, RabbitMQ), Chromium for the HTML report's
+# browser test, and the tools they use. Does nothing
 # when all are present.
 # The tests start their own instances on free loopback ports; nothing here starts a service.
 set -euo pipefail
@@ -17,6 +18,8 @@ have redis-server && have redis-cli || missing+=(redis-server redis-tools)
 have openssl || missing+=(openssl)
 have python3 || missing+=(python3)
 have runuser || missing+=(util-linux)
+# The HTML report's browser test renders it in Debian's Chromium (playwright-core drives it).
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-test-deps: all test servers present"

@@ -190,6 +190,8 @@ export async function runWatcher(
   if (metricsServer !== undefined) note(`metrics at ${metricsServer.url}`);
   const statusApi = store.location.kind === 'pglite' ? await startStatusApi(store) : undefined;
   if (statusApi !== undefined) store.advertiseApi({ url: statusApi.url, token: statusApi.token });
+  const released = await store.releaseDeadLeases();
+  if (released > 0) note(`${released} alert(s) a stopped process was sending go out again`);
   const rows = await store.listWatchedStores({ activeOnly: true });
   const names = new Map(rows.map((r) => [r.id, r.name]));
   const schedule =

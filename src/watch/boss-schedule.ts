@@ -2,7 +2,11 @@ import PgBoss from 'pg-boss';
 import type { SqlDatabase } from '../store/sql-client.js';
 import type { ProbeSchedule, ScheduledStore } from './probe-schedule.js';
 
-const queue = 'leakwatch-probe';
+// Not `stately` (the first design, queue `leakwatch-probe`): there a dead worker's active job makes
+// pg-boss's fetch of the same store's next job fail on a unique index, and a failed fetch takes no
+// job at all, so one kill -9 stalled every store until the job expired (90 s). A new name, because
+// pg-boss keeps the policy of an existing queue.
+const queue = 'leakwatch-probes';
 // pg-boss keeps its tables in their own schema of the store's database.
 const bossSchema = 'leakwatch_boss';
 
@@ -25,10 +29,11 @@ interface ProbeJob {
 
 /**
  * The probe schedule shared by every `watch` and `worker` process on one PostgreSQL store, through
- * pg-boss: each store has one queued probe job (a `stately` queue with the store id as singleton
- * key); the worker that runs it queues the store's next probe one interval later. A worker killed
- * mid-probe leaves its job active until it expires and is retried elsewhere, and every process
- * re-queues any store whose probes stopped, so no store drops out of the schedule.
+ * pg-boss: each store has at most one queued probe job (a `short` queue with the store id as
+ * singleton key); the worker that runs it queues the store's next probe one interval later. A worker
+ * killed mid-probe leaves its job active, which blocks nothing: every process re-queues a store not
+ * probed for three intervals, and the dead job, once expired, is retried as one extra probe (the
+ * store row's newest-probe check keeps it from rewinding the state). So no store drops out.
  */
 export class BossSchedule implements ProbeSchedule {
   private readonly boss: PgBoss;
@@ -57,7 +62,7 @@ export class BossSchedule implements ProbeSchedule {
     await this.boss.start();
     await this.boss.createQueue(queue, {
       name: queue,
-      policy: 'stately',
+      policy: 'short',
       retryLimit: 1_000_000,
       retryDelay: 1,
       expireInSeconds: this.options.expireSeconds ?? 90,

@@ -192,6 +192,17 @@ export async function startPostgres(options: PostgresOptions): Promise<PrivatePo
       await client.end();
     }
   };
+  // The port accepts connections before recovery ends ("the database system is starting up"):
+  // ready means a query answers.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await psql('select 1');
+      break;
+    } catch (error) {
+      if (attempt >= 100) throw error;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
   return {
     port,
     logFile,

@@ -3,10 +3,38 @@ import { readLockHolder } from '../store/lock-file.js';
 import { StoreBusyError } from '../store/store-errors.js';
 import { parseStoreLocation, Store } from '../store/store.js';
 
+// A short command (status, incident show, …) holding the embedded store is waited for this long.
+const shortHolderWaitMs = 20_000;
+const longRunning = new Set(['watch', 'serve', 'notify', 'revoke']);
+
+/**
+ * Opens the store; while another short command holds an embedded store, waits for it (bounded)
+ * rather than fail, so two quick commands in a row or in parallel both work.
+ */
+async function openWaiting(spec: string | undefined, command: string): Promise<Store> {
+  const deadline = Date.now() + shortHolderWaitMs;
+  for (;;) {
+    try {
+      return await Store.open(parseStoreLocation(spec), command);
+    } catch (error) {
+      if (
+        !(error instanceof StoreBusyError) ||
+        error.holder === undefined ||
+        longRunning.has(error.holder.command) ||
+        error.holder.api !== undefined ||
+        Date.now() > deadline
+      ) {
+        throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
 /** Opens the store `--store` names, turning "in use by another process" into a usage message. */
 export async function openStore(spec: string | undefined, command: string): Promise<Store> {
   try {
-    return await Store.open(parseStoreLocation(spec), command);
+    return await openWaiting(spec, command);
   } catch (error) {
     if (error instanceof StoreBusyError) throw new UsageError(error.message);
     throw error;
@@ -25,7 +53,7 @@ export async function readFromStore<T>(
 ): Promise<T | undefined> {
   let store: Store;
   try {
-    store = await Store.open(parseStoreLocation(spec), command);
+    store = await openWaiting(spec, command);
   } catch (error) {
     if (!(error instanceof StoreBusyError)) throw error;
     const api = readLockHolder(error.lockPath)?.api;

@@ -87,6 +87,18 @@ export interface ObservationWrite {
   }[];
 }
 
+/** A probe that changed nothing but its time, written later in a batch (`recordHeartbeats`). */
+export interface Heartbeat {
+  id: number;
+  at: Date;
+  probeMs: number | null;
+  detail: string;
+  lastSuccessAt: Date | null;
+  lastProtectedAt: Date | null;
+  records: number | null;
+  server: { product: string; version?: string } | null;
+}
+
 /**
  * The state store: scan runs, watched stores, their timeline and alert outbox, in PGlite (default,
  * `./.leakwatch/`) or PostgreSQL (`--store postgres://…`), one schema for both.
@@ -369,6 +381,34 @@ export class Store {
       }
       return events;
     });
+  }
+
+  /**
+   * Writes the probes that changed nothing but their time (most of them) in one statement: the
+   * watcher batches them, since a row per probe per store would cost more than the probe itself.
+   */
+  async recordHeartbeats(beats: readonly Heartbeat[]): Promise<void> {
+    if (beats.length === 0) return;
+    await this.db.query(
+      `update watched_store s set last_probe_at = v.at, probe_ms = v.ms, detail = v.detail,
+         last_success_at = coalesce(v.success, s.last_success_at),
+         last_protected_at = coalesce(v.protected, s.last_protected_at),
+         records = coalesce(v.records, s.records),
+         server = coalesce(v.server::jsonb, s.server)
+       from unnest($1::bigint[], $2::timestamptz[], $3::int[], $4::text[], $5::timestamptz[], $6::timestamptz[],
+                   $7::bigint[], $8::text[]) as v(id, at, ms, detail, success, protected, records, server)
+       where s.id = v.id and (s.last_probe_at is null or s.last_probe_at <= v.at)`,
+      [
+        beats.map((b) => b.id),
+        beats.map((b) => b.at),
+        beats.map((b) => b.probeMs),
+        beats.map((b) => b.detail),
+        beats.map((b) => b.lastSuccessAt),
+        beats.map((b) => b.lastProtectedAt),
+        beats.map((b) => b.records),
+        beats.map((b) => (b.server === null ? null : JSON.stringify(b.server))),
+      ],
+    );
   }
 
   // --- alert outbox ------------------------------------------------------------------------------

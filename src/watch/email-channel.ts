@@ -175,7 +175,10 @@ export function createEmailChannel(options: EmailChannelOptions): EmailChannel {
       // not surface as an unhandled rejection.
       sending.catch(() => undefined);
 
-      const deadline = AbortSignal.any([signal, AbortSignal.timeout(3 * timeoutMs)]);
+      const attemptTimeout = AbortSignal.timeout(3 * timeoutMs);
+      // Kept alive by a listener: Node 20 drops a timeout held only inside AbortSignal.any after a GC.
+      attemptTimeout.addEventListener('abort', () => undefined, { once: true });
+      const deadline = AbortSignal.any([signal, attemptTimeout]);
       let onAbort: (() => void) | undefined;
       const aborted = new Promise<never>((_, reject) => {
         onAbort = (): void => {

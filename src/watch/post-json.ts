@@ -1,4 +1,4 @@
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { UsageError } from '../core/errors.js';
 import { sanitizeText } from '../core/redact.js';
@@ -57,25 +57,35 @@ function deliveryError(message: string, permanent: boolean, cause?: unknown): De
   return error;
 }
 
+/** What a receiver answered: its status, headers, and the start of its body (capped). */
+export interface JsonAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** At most 64 KiB, decoded as UTF-8; not sanitised. */
+  body: string;
+}
+
 /**
- * POSTs a JSON body and resolves on a 2xx answer. Rejects with `DeliveryError`: non-permanent for
- * 408, 429, 5xx, network errors and timeouts; permanent for every other status. Redirects are not
- * followed (a signed body must not travel to a place the user did not configure).
+ * POSTs a JSON body and resolves with whatever status the receiver answered. Rejects with a
+ * non-permanent `DeliveryError` for network errors and timeouts. Redirects are not followed (a
+ * signed body must not travel to a place the user did not configure).
  */
-export function postJson(url: URL, options: PostJsonOptions): Promise<void> {
+export function exchangeJson(url: URL, options: PostJsonOptions): Promise<JsonAnswer> {
   const target = redactUrl(url);
   const timeout = AbortSignal.timeout(options.timeoutMs);
+  // Node 20 holds a timeout signal inside AbortSignal.any weakly (nodejs/node#57736): a listener
+  // keeps it alive until it fires, or a GC would drop the deadline.
+  timeout.addEventListener('abort', () => undefined, { once: true });
   const signal = AbortSignal.any([options.signal, timeout]);
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   const body = Buffer.from(options.body, 'utf8');
 
-  return new Promise<void>((resolve, reject) => {
+  return new Promise<JsonAnswer>((resolve, reject) => {
     let settled = false;
-    const settle = (error?: DeliveryError): void => {
+    const fail = (error: DeliveryError): void => {
       if (settled) return;
       settled = true;
-      if (error) reject(error);
-      else resolve();
+      reject(error);
     };
 
     const req = send(url, {
@@ -94,11 +104,11 @@ export function postJson(url: URL, options: PostJsonOptions): Promise<void> {
 
     req.on('error', (cause) => {
       if (timeout.aborted) {
-        settle(deliveryError(`${target}: no answer within ${options.timeoutMs} ms`, false, cause));
+        fail(deliveryError(`${target}: no answer within ${options.timeoutMs} ms`, false, cause));
       } else if (options.signal.aborted) {
-        settle(deliveryError(`${target}: sending aborted`, false, cause));
+        fail(deliveryError(`${target}: sending aborted`, false, cause));
       } else {
-        settle(deliveryError(`${target}: ${sanitizeText(cause.message)}`, false, cause));
+        fail(deliveryError(`${target}: ${sanitizeText(cause.message)}`, false, cause));
       }
     });
 
@@ -107,13 +117,9 @@ export function postJson(url: URL, options: PostJsonOptions): Promise<void> {
       const chunks: Buffer[] = [];
       let size = 0;
       const finish = (): void => {
-        if (status >= 200 && status <= 299) {
-          settle();
-          return;
-        }
-        const answer = sanitizeText(Buffer.concat(chunks).toString('utf8'), 160);
-        const message = `${target} answered HTTP ${status}${answer === '' ? '' : `: ${answer}`}`;
-        settle(deliveryError(message, !isRetryableStatus(status)));
+        if (settled) return;
+        settled = true;
+        resolve({ status, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') });
       };
       res.on('data', (chunk: Buffer) => {
         const room = maxResponseBytes - size;
@@ -133,10 +139,22 @@ export function postJson(url: URL, options: PostJsonOptions): Promise<void> {
       res.on('error', (cause) => {
         // The status line arrived; a body cut short does not change what the receiver decided.
         if (status !== 0) finish();
-        else settle(deliveryError(`${target}: ${sanitizeText(cause.message)}`, false, cause));
+        else fail(deliveryError(`${target}: ${sanitizeText(cause.message)}`, false, cause));
       });
     });
 
     req.end(body);
   });
+}
+
+/**
+ * POSTs a JSON body and resolves on a 2xx answer. Rejects with `DeliveryError`: non-permanent for
+ * 408, 429, 5xx, network errors and timeouts; permanent for every other status.
+ */
+export async function postJson(url: URL, options: PostJsonOptions): Promise<void> {
+  const { status, body } = await exchangeJson(url, options);
+  if (status >= 200 && status <= 299) return;
+  const answer = sanitizeText(body, 160);
+  const message = `${redactUrl(url)} answered HTTP ${status}${answer === '' ? '' : `: ${answer}`}`;
+  throw deliveryError(message, !isRetryableStatus(status));
 }

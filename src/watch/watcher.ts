@@ -77,6 +77,7 @@ export class Watcher {
   async stop(): Promise<void> {
     if (this.gaugeTimer !== undefined) clearInterval(this.gaugeTimer);
     await this.options.schedule.stop();
+    await this.prober.close().catch(() => undefined);
     await this.dispatcher.stop();
   }
 }

@@ -26,8 +26,12 @@ export interface ReceivedRequest {
 export interface WebhookReceiverOptions {
   /** `whsec_<base64>` or bare base64: enables the signature check. */
   secret?: string;
-  /** Status for the n-th request (1-based); 'hang' never answers. Default 204. */
-  respond?: (n: number) => number | 'hang';
+  /** Status for the n-th request (1-based, with its parsed body); 'hang' never answers. Default 204. */
+  respond?: (n: number, json: unknown) => number | 'hang';
+  /** Extra answer headers (e.g. Retry-After) and body for the n-th request. */
+  answer?: (n: number, json: unknown) => { headers?: Record<string, string>; body?: string } | undefined;
+  /** Waits this long before answering each request (a slow application). */
+  delayMs?: number;
 }
 
 export interface WebhookReceiver {
@@ -84,7 +88,7 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions = {})
       } catch {
         json = undefined;
       }
-      const answer = options.respond?.(n) ?? 204;
+      const answer = options.respond?.(n, json) ?? 204;
       const record: ReceivedRequest = {
         n,
         method: req.method ?? '',
@@ -99,8 +103,13 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions = {})
       requests.push(record);
       for (const wake of waiters.splice(0)) wake();
       if (answer === 'hang') return;
-      res.writeHead(answer, { 'content-type': 'text/plain' });
-      res.end(answer >= 200 && answer < 300 ? '' : `status ${answer} as asked`);
+      const extra = options.answer?.(n, json);
+      const reply = (): void => {
+        res.writeHead(answer, { 'content-type': 'text/plain', ...extra?.headers });
+        res.end(extra?.body ?? (answer >= 200 && answer < 300 ? '' : `status ${answer} as asked`));
+      };
+      if (options.delayMs === undefined) reply();
+      else setTimeout(reply, options.delayMs);
     });
   });
 

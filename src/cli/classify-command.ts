@@ -23,6 +23,7 @@ Examples:
   $ leakwatch classify export.json accounts.csv --format json | jq '.targets[].subjects'
   $ elasticdump --input=http://127.0.0.1:9200/users --output=$ | leakwatch classify - --input-format ndjson
   $ leakwatch classify dump.ndjson --limit 100000 --format sarif --output classify.sarif
+  $ leakwatch classify users.jsonl --format html --output report.html
 
 Nothing read is ever printed: reports hold counts, categories and masked examples only.
 Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage error, 3 internal error.`;
@@ -60,7 +61,12 @@ export function classifyCommand(result: CommandResult): CommandUnknownOpts {
         'with masked examples only. One target per file, in the same formats as scan.',
     )
     .argument('[files...]', 'files to classify (- for standard input)')
-    .option('-f, --format <format>', 'table, json, jsonl, sarif or markdown', parseFormat, 'table' as const)
+    .option(
+      '-f, --format <format>',
+      'table, json, jsonl, sarif, markdown or html',
+      parseFormat,
+      'table' as const,
+    )
     .option('-o, --output <file>', 'write the report to FILE instead of stdout')
     .option(
       '--fail-on <severity>',

@@ -7,7 +7,11 @@ import { toolVersion } from '../core/version.js';
 import { classifyCommand } from './classify-command.js';
 import { exitCodes } from './exit-codes.js';
 import { scanCommand, type CommandResult } from './scan-command.js';
+import { serveCommand } from './serve-command.js';
 import { incidentCommand } from './incident-command.js';
+import { revokeCommand } from './revoke-command.js';
+import { notifyCommand } from './notify-command.js';
+import { noticeCommand } from './notice-command.js';
 import { historyCommand, statusCommand } from './status-command.js';
 import { watchCommand } from './watch-command.js';
 import { workerCommand } from './worker-command.js';
@@ -30,7 +34,11 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     .addCommand(workerCommand(result).exitOverride())
     .addCommand(statusCommand(result).exitOverride())
     .addCommand(historyCommand(result).exitOverride())
-    .addCommand(incidentCommand(result).exitOverride());
+    .addCommand(incidentCommand(result).exitOverride())
+    .addCommand(notifyCommand(result).exitOverride())
+    .addCommand(revokeCommand(result).exitOverride())
+    .addCommand(serveCommand(result).exitOverride())
+    .addCommand(noticeCommand(result).exitOverride());
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return result.exitCode;

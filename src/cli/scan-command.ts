@@ -28,6 +28,7 @@ Examples:
   $ leakwatch scan redis://127.0.0.1 --full          classify every record, not a sample of 1000
   $ leakwatch scan redis://127.0.0.1 postgres://127.0.0.1:5433/app
   $ leakwatch scan --targets fleet.txt --format sarif --output leakwatch.sarif
+  $ leakwatch scan 127.0.0.1 --format html --output report.html   a page to read or share (loads nothing)
   $ leakwatch scan 127.0.0.0/28 --exclude 127.0.0.5 --format json | jq '.targets[] | select(.status=="open")'
 
 Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage error, 3 internal error.
@@ -50,7 +51,12 @@ export function scanCommand(result: CommandResult): CommandUnknownOpts {
     )
     .argument('[targets...]', 'targets to scan (see below)')
     .option('--targets <file>', 'read targets from FILE, one per line (# comments; - for stdin)')
-    .option('-f, --format <format>', 'table, json, jsonl, sarif or markdown', parseFormat, 'table' as const)
+    .option(
+      '-f, --format <format>',
+      'table, json, jsonl, sarif, markdown or html',
+      parseFormat,
+      'table' as const,
+    )
     .option('-o, --output <file>', 'write the report to FILE instead of stdout')
     .option(
       '--fail-on <severity>',

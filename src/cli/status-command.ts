@@ -3,6 +3,7 @@ import Table from 'cli-table3';
 import pc from 'picocolors';
 import { UsageError } from '../core/errors.js';
 import { sanitizeText } from '../core/redact.js';
+import { renderHtmlReport } from '../report/html-report.js';
 import { describeExposure, formatDuration } from '../watch/describe-event.js';
 import { storeHistory, storeStatuses, type StoreHistory, type StoreStatus } from '../watch/status-view.js';
 import type { CommandResult } from './scan-command.js';
@@ -86,6 +87,11 @@ const formatOption = () =>
     .choices(['table', 'json'] as const)
     .default('table' as const);
 
+const historyFormatOption = () =>
+  new Option('-f, --format <format>', 'table, json or html (a self-contained page with the timeline)')
+    .choices(['table', 'json', 'html'] as const)
+    .default('table' as const);
+
 /** `leakwatch status`: every watched store and its state. */
 export function statusCommand(result: CommandResult): CommandUnknownOpts {
   return new Command('status')
@@ -110,7 +116,7 @@ export function historyCommand(result: CommandResult): CommandUnknownOpts {
   return new Command('history')
     .summary("show one store's timeline: events and exposure windows")
     .argument('<store>', 'its name or target, as in leakwatch status')
-    .addOption(formatOption())
+    .addOption(historyFormatOption())
     .option('--store <path|url>', 'state: a directory (default ./.leakwatch) or postgres://…')
     .option('-o, --output <file>', 'write to FILE instead of stdout')
     .action(async (name, options) => {
@@ -123,7 +129,16 @@ export function historyCommand(result: CommandResult): CommandUnknownOpts {
       if (history === undefined) {
         throw new UsageError(`no watched store named "${sanitizeText(name)}" (see leakwatch status)`);
       }
-      const text = options.format === 'json' ? `${JSON.stringify(history, null, 2)}\n` : historyText(history);
+      const text =
+        options.format === 'json'
+          ? `${JSON.stringify(history, null, 2)}\n`
+          : options.format === 'html'
+            ? renderHtmlReport({
+                title: `Leakwatch history: ${history.store.name}`,
+                generatedAt: new Date().toISOString(),
+                histories: [history],
+              })
+            : historyText(history);
       if (options.output === undefined) process.stdout.write(text);
       else await writeOutput(options.output, text);
       result.exitCode = 0;

@@ -1,6 +1,6 @@
 import type { ScanReport } from '../core/scan-report.js';
 
-export const reportFormats = ['table', 'json', 'jsonl', 'sarif', 'markdown'] as const;
+export const reportFormats = ['table', 'json', 'jsonl', 'sarif', 'markdown', 'html'] as const;
 export type ReportFormat = (typeof reportFormats)[number];
 
 export interface WriteOptions {

@@ -1,3 +1,4 @@
+import { htmlWriter } from './html-writer.js';
 import { jsonWriter } from './json-writer.js';
 import { jsonlWriter } from './jsonl-writer.js';
 import { markdownWriter } from './markdown-writer.js';
@@ -12,4 +13,5 @@ export const writers = {
   jsonl: jsonlWriter,
   sarif: sarifWriter,
   markdown: markdownWriter,
+  html: htmlWriter,
 } satisfies Record<ReportFormat, ReportWriter>;

@@ -352,6 +352,13 @@ describe('generated files', () => {
     expect(await readFile(path, 'utf8')).toBe(expected);
   });
 
+  it('README.md carries the same reference (regenerate: npx tsx scripts/gen-config-schema.ts)', async () => {
+    const reference = await readFile(new URL('docs/config-reference.md', root).pathname, 'utf8');
+    const readme = await readFile(new URL('README.md', root).pathname, 'utf8');
+    const block = /<!-- config-reference:begin -->([\s\S]*)<!-- config-reference:end -->/.exec(readme)?.[1];
+    expect(block?.trim()).toBe(reference.split('\n').slice(1).join('\n').trim());
+  });
+
   it('the JSON Schema accepts the example and rejects what the loader rejects', () => {
     const ajv = addFormats(new Ajv2020({ allErrors: true, strict: false }));
     const validate = ajv.compile(committedSchema as object);

@@ -11,7 +11,7 @@ import { runCli } from '../run-cli.js';
 import { startRedis, type PrivateRedis } from '../servers/redis-server.js';
 
 // Six customers of the story: emails for all, WiFi names for four, body metrics for two.
-const customers = [
+const customers: { id: string; [field: string]: string }[] = [
   { id: 'u1', email: 'Ann.Lee@example.com', ssid: 'Lee-Home', weight_kg: '61.2', height_cm: '165' },
   { id: 'u2', email: 'bob@example.org', ssid: 'BobNet' },
   { id: 'u3', email: 'cara@example.net', ssid: 'CaraWifi', weight_kg: '74.0', height_cm: '181' },
@@ -27,7 +27,8 @@ let store: Store;
 beforeAll(async () => {
   redis = await startRedis(['--requirepass', 'pw-before']);
   for (const c of customers) {
-    const { id, ...fields } = c;
+    const { id, ...rest } = c;
+    const fields: Record<string, string> = rest;
     await redis.cli('HSET', `customer:${id}`, 'user_id', id, ...Object.entries(fields).flat());
   }
   dir = mkdtempSync(join(tmpdir(), 'lw-incident-'));

@@ -22,6 +22,11 @@ export interface SmtpSinkOptions {
   failWith?: (rcpt: string, n: number) => SmtpInjectedFailure | undefined;
   /** Bytes; a larger message is refused with 552. Default 10 MiB. */
   maxMessageBytes?: number;
+  /**
+   * `headers`: keep only each message's header (`raw` and `body` hold the header alone and ''), so
+   * a campaign of 100,000 messages fits in memory. Default `all`.
+   */
+  keep?: 'all' | 'headers';
 }
 
 export interface SinkMessage {
@@ -145,8 +150,12 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
+      const headersOnly = options.keep === 'headers';
+      let headerDone = false;
       stream.on('data', (chunk: Buffer) => {
-        if (!stream.sizeExceeded) chunks.push(chunk);
+        if (stream.sizeExceeded || headerDone) return;
+        chunks.push(chunk);
+        if (headersOnly && Buffer.concat(chunks).includes('\r\n\r\n')) headerDone = true;
       });
       stream.on('end', () => {
         const key = transactionKey(session);
@@ -161,7 +170,8 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
           callback(smtpError(injected.failure));
           return;
         }
-        const raw = Buffer.concat(chunks).toString('utf8');
+        let raw = Buffer.concat(chunks).toString('utf8');
+        if (headersOnly) raw = raw.slice(0, raw.search(/\r?\n\r?\n/) + 1 || raw.length);
         const { headers, body } = parseMessage(raw);
         const mailFrom = session.envelope.mailFrom;
         const message: SinkMessage = {

@@ -1,0 +1,42 @@
+const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const pad = (n: number): string => String(n).padStart(2, '0');
+
+/** `2019-12-04 10:00:00 UTC`; text that is not a time comes back as given (the caller escapes it). */
+export function formatUtc(iso: string): string {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return iso;
+  return `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+/** `Dec 04`; axis labels of a chart spanning days. */
+export function formatDay(ms: number): string {
+  const d = new Date(ms);
+  return `${months[d.getUTCMonth()] ?? ''} ${pad(d.getUTCDate())}`;
+}
+
+/** `10:05`, UTC; axis labels of a chart spanning hours. */
+export function formatClock(ms: number): string {
+  const d = new Date(ms);
+  return `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
+}
+
+/** `22d 1h`, `5m 12s`, `800ms`: the two largest units, as `leakwatch history` prints them. */
+export function formatSpan(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return 'unknown';
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  const units: [string, number][] = [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ];
+  const parts: string[] = [];
+  let rest = Math.floor(ms);
+  for (const [name, size] of units) {
+    const amount = Math.floor(rest / size);
+    rest -= amount * size;
+    if (amount > 0) parts.push(`${amount}${name}`);
+    if (parts.length === 2 || (parts.length === 1 && amount === 0)) break;
+  }
+  return parts.join(' ');
+}

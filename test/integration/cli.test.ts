@@ -101,7 +101,7 @@ describe('leakwatch scan (CLI)', () => {
         expect((JSON.parse(run.stdout) as { targets: { status: string }[] }).targets[0]?.status).toBe('open');
       }
     }
-  });
+  }, 180_000);
 
   it('honours --exclude for addresses of a network', async () => {
     const run = await runCli(['scan', '127.0.0.1/32', '--exclude', '127.0.0.1', '-f', 'json']);

@@ -331,6 +331,9 @@ export const mqttConnector = {
       );
       const code = connack.body[1];
       if (code === undefined) throw new ProtocolError('CONNACK too short');
+      // §3.2.2.1: bits 7–1 of the acknowledge flags are reserved and 0. Random bytes that happen to
+      // start with 0x20 (a hostile or unrelated server) must not pass for a broker.
+      if ((connack.body[0] ?? 0xff) > 1) throw new ProtocolError('CONNACK with reserved flags set');
       const refused = connackVerdict(code, withCredentials);
       if (refused) return { ...refused, server: { product: 'mqtt' } };
 

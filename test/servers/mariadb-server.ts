@@ -47,6 +47,9 @@ export async function startMariadb(options: MariadbOptions = {}): Promise<Privat
   await run('mariadb-install-db', [
     '--no-defaults',
     `--datadir=${data}`,
+    // A private tmpdir: the bootstrap's temporary tables in the shared /tmp were seen to vanish
+    // under a busy CI run ("Could not remove temporary table").
+    `--tmpdir=${dir}`,
     '--auth-root-authentication-method=normal',
     '--skip-test-db',
     '--skip-name-resolve',
@@ -58,6 +61,7 @@ export async function startMariadb(options: MariadbOptions = {}): Promise<Privat
     [
       '--no-defaults',
       `--datadir=${data}`,
+      `--tmpdir=${dir}`,
       `--port=${port}`,
       '--bind-address=127.0.0.1',
       `--socket=${socketPath}`,

@@ -1,3 +1,4 @@
+import { withDeadline } from '../core/deadline-signal.js';
 import { ProtocolError } from '../core/errors.js';
 import { sanitizeText } from '../core/redact.js';
 import type { CollectionInfo, StoreSize } from '../core/scan-report.js';
@@ -132,10 +133,7 @@ async function monitoring(target: ProbeTarget, ctx: ProbeContext, serverId: unkn
   } catch {
     return { note: '' };
   }
-  const monitorTimeout = AbortSignal.timeout(Math.min(maxMonitorMs, ctx.timeoutMs / 3));
-  // Kept alive by a listener: Node 20 drops a timeout held only inside AbortSignal.any after a GC.
-  monitorTimeout.addEventListener('abort', () => undefined, { once: true });
-  const signal = AbortSignal.any([ctx.signal, monitorTimeout]);
+  const { signal } = withDeadline(ctx.signal, Math.min(maxMonitorMs, ctx.timeoutMs / 3));
   const host = target.host.includes(':') ? `[${target.host}]` : target.host;
   const get = async (path: string): Promise<Record<string, unknown> | undefined> => {
     const response = await httpRequest(new URL(`http://${host}:${port}${path}`), {
@@ -201,9 +199,7 @@ function plural(n: number, one: string, many = `${one}s`): string {
  */
 async function sampleNats(target: ProbeTarget, ctx: ProbeContext, sampler: RecordSink): Promise<string> {
   const windowMs = Math.min(maxListenMs, ctx.timeoutMs * 0.3);
-  const listenWindow = AbortSignal.timeout(windowMs);
-  listenWindow.addEventListener('abort', () => undefined, { once: true });
-  const signal = AbortSignal.any([sampler.signal, listenWindow]);
+  const { signal } = withDeadline(sampler.signal, windowMs);
   const taken = new Map<string, number>();
   let messages = 0;
   let bytes = 0;

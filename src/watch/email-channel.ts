@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createTransport } from 'nodemailer';
+import { withDeadline } from '../core/deadline-signal.js';
 import { UsageError } from '../core/errors.js';
 import { sanitizeText } from '../core/redact.js';
 import { toolVersion } from '../core/version.js';
@@ -175,10 +176,7 @@ export function createEmailChannel(options: EmailChannelOptions): EmailChannel {
       // not surface as an unhandled rejection.
       sending.catch(() => undefined);
 
-      const attemptTimeout = AbortSignal.timeout(3 * timeoutMs);
-      // Kept alive by a listener: Node 20 drops a timeout held only inside AbortSignal.any after a GC.
-      attemptTimeout.addEventListener('abort', () => undefined, { once: true });
-      const deadline = AbortSignal.any([signal, attemptTimeout]);
+      const deadline = withDeadline(signal, 3 * timeoutMs).signal;
       let onAbort: (() => void) | undefined;
       const aborted = new Promise<never>((_, reject) => {
         onAbort = (): void => {

@@ -1,5 +1,6 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { withDeadline } from '../core/deadline-signal.js';
 import { UsageError } from '../core/errors.js';
 import { sanitizeText } from '../core/redact.js';
 import { toolVersion } from '../core/version.js';
@@ -72,11 +73,7 @@ export interface JsonAnswer {
  */
 export function exchangeJson(url: URL, options: PostJsonOptions): Promise<JsonAnswer> {
   const target = redactUrl(url);
-  const timeout = AbortSignal.timeout(options.timeoutMs);
-  // Node 20 holds a timeout signal inside AbortSignal.any weakly (nodejs/node#57736): a listener
-  // keeps it alive until it fires, or a GC would drop the deadline.
-  timeout.addEventListener('abort', () => undefined, { once: true });
-  const signal = AbortSignal.any([options.signal, timeout]);
+  const { signal, deadline: timeout } = withDeadline(options.signal, options.timeoutMs);
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   const body = Buffer.from(options.body, 'utf8');
 

@@ -82,8 +82,29 @@ export interface DemoSummary {
 export const demoDatasetFiles = ['accounts.ndjson', 'devices.csv'] as const;
 
 const usage = 'usage: npm run demo [-- --users N] [--json] [--out DIR] [--emails N|all] [--interval SECONDS]';
+export const demoHelp = `${usage}
 
-export function parseDemoArgs(argv: readonly string[]): DemoOptions {
+Replays the night of the leak on this machine (127.0.0.1 only, nothing to install beyond npm ci):
+an analytics copy of a synthetic customer base loses its password, Leakwatch detects it, counts
+who is exposed, opens the incident, drafts notices, emails people and calls revocation hooks.
+
+Options:
+  --users N         synthetic customers to generate (default 24,000; 2,400,000 is the size of the
+                    2019 leak and takes several minutes and a few GiB of memory)
+  --emails N|all    notification emails sent now, as a canary of the first N (default 100); the
+                    rest wait in the outbox, as they would for a real campaign
+  --interval S      watch's probe interval in seconds (default 2; leakwatch watch uses 5)
+  --out DIR         where notices and report.html are written (default: a new temporary folder)
+  --json            the story goes to stderr, and one JSON summary to stdout
+  -h, --help        this text
+
+Examples:
+  npm run demo
+  npm run demo -- --users 2400000 --out ./demo-out
+  npm run demo -- --users 2000 --json | jq .incident.subjects
+`;
+
+export function parseDemoArgs(argv: readonly string[]): DemoOptions | 'help' {
   const options: DemoOptions = { users: 24_000, json: false, emails: 100, intervalMs: 2000 };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -109,7 +130,7 @@ export function parseDemoArgs(argv: readonly string[]): DemoOptions {
       const s = Number(value());
       if (!(s >= 0.5 && s <= 60)) throw new Error('--interval must be 0.5 to 60 seconds');
       options.intervalMs = Math.round(s * 1000);
-    } else if (arg === '--help' || arg === '-h') throw new Error(usage);
+    } else if (arg === '--help' || arg === '-h') return 'help';
     else throw new Error(`unknown option ${arg ?? ''}\n${usage}`);
   }
   return options;
@@ -549,14 +570,19 @@ function summaryBlock(log: StoryLog, s: DemoSummary): string[] {
 }
 
 async function main(argv: readonly string[]): Promise<void> {
-  let options: DemoOptions;
+  let parsed: DemoOptions | 'help';
   try {
-    options = parseDemoArgs(argv);
+    parsed = parseDemoArgs(argv);
   } catch (error) {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
     process.exitCode = 2;
     return;
   }
+  if (parsed === 'help') {
+    process.stdout.write(demoHelp);
+    return;
+  }
+  const options = parsed;
   const story = options.json ? process.stderr : process.stdout;
   const log = createStoryLog(story, Date.now());
   const teardown = new Teardown();

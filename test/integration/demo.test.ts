@@ -106,4 +106,12 @@ describe('npm run demo (real PGlite over the wire, aedes, HTTP, SMTP and webhook
     expect(run.code).not.toBe(0);
     expect(run.stderr).toMatch(/--users must be a whole number/);
   }, 30_000);
+
+  it('teaches with --help and exits 0 without starting anything', async () => {
+    const run = await runDemo(['--help']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^usage: npm run demo/);
+    expect(run.stdout).toMatch(/--emails N\|all/);
+    expect(run.stdout).not.toMatch(/Generating/);
+  }, 30_000);
 });

@@ -87,7 +87,7 @@ try {
   log(`  prepareOutbox: ${(outbox.ms / 1000).toFixed(1)} s (${outbox.value} rows)`);
   const again = await timed(() => prepareOutbox(store, incident.id, 'example.org'));
   log(`  prepareOutbox again (idempotent): ${(again.ms / 1000).toFixed(1)} s (${again.value} rows)`);
-  await store.db.exec('delete from notification; delete from affected_person');
+  await store.db.exec('truncate notification, affected_person');
   await store.db.exec('vacuum');
 
   // --- 2. delivery ----------------------------------------------------------------------------

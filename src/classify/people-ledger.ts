@@ -81,16 +81,22 @@ export class PeopleLedger {
         continue;
       }
       const normalized = kind === 'email' ? normalizeEmail(id.value) : id.value;
+      const subjectHash = keyedHash(keys.hmacKey, `${kind}:${normalized}`);
+      const identifier = encryptText(keys.encryptionKey, id.value);
+      // Named by their email: the contact is the identifier, so it is hashed and sealed once.
+      const sameAsIdentifier = kind === 'email' && id.email === id.value;
       people.push({
-        subjectHash: keyedHash(keys.hmacKey, `${kind}:${normalized}`),
+        subjectHash,
         identifierKind: kind,
         categories: [...categories],
-        identifier: encryptText(keys.encryptionKey, id.value),
+        identifier,
         ...(id.email === undefined
           ? {}
           : {
-              contactHash: keyedHash(keys.hmacKey, `email:${normalizeEmail(id.email)}`),
-              contact: encryptText(keys.encryptionKey, id.email),
+              contactHash: sameAsIdentifier
+                ? subjectHash
+                : keyedHash(keys.hmacKey, `email:${normalizeEmail(id.email)}`),
+              contact: sameAsIdentifier ? identifier : encryptText(keys.encryptionKey, id.email),
             }),
       });
     }

@@ -44,8 +44,11 @@ interface IncidentRow {
 const incidentColumns = `id, store_id as "storeId", window_id as "windowId", status, opened_at as "openedAt",
   aware_at as "awareAt", contained_at as "containedAt", closed_at as "closedAt", jurisdictions, measured, facts`;
 
-/** Rows per INSERT when writing people: large enough to be fast, small enough for parameter limits. */
-const personBatch = 500;
+/**
+ * People per INSERT: each column goes as one array parameter (unnest), so a batch costs seven
+ * parameters whatever its size; 20,000 keeps one statement's arrays to a few MiB.
+ */
+const personBatch = 20_000;
 
 export interface NewIncident {
   storeId: number;
@@ -121,27 +124,36 @@ export async function createIncident(store: Store, incident: NewIncident): Promi
       'people-computed',
       `${incident.measurement.subjects.total} distinct people, ${incident.measurement.reachable} with a contact address, from a read-only re-read of the store`,
     );
-    for (let start = 0; start < incident.people.length; start += personBatch) {
-      const batch = incident.people.slice(start, start + personBatch);
-      const params: unknown[] = [id];
-      const tuples = batch.map((person) => {
-        const base = params.length;
-        params.push(
-          person.subjectHash,
-          person.identifierKind,
-          JSON.stringify(person.categories),
-          person.contactHash ?? null,
-          person.contact ?? null,
-          person.identifier ?? null,
-        );
-        return `($1, $${base + 1}, $${base + 2}, $${base + 3}::jsonb, $${base + 4}, $${base + 5}, $${base + 6})`;
-      });
+    // The foreign key to the incident written a moment ago in this transaction cannot dangle, and
+    // its per-row check was a third of writing 2.4 million people on PGlite, which runs as superuser
+    // with one connection (see prepareOutbox); PostgreSQL keeps the check.
+    if (store.db.kind === 'pglite') await tx.query('set local session_replication_role = replica');
+    // One row per subject hash, kept here rather than with ON CONFLICT, whose speculative insertion
+    // doubles the cost of every row.
+    const seen = new Set<string>();
+    const people = incident.people.filter((person) => {
+      if (seen.has(person.subjectHash)) return false;
+      seen.add(person.subjectHash);
+      return true;
+    });
+    for (let start = 0; start < people.length; start += personBatch) {
+      const batch = people.slice(start, start + personBatch);
       await tx.query(
         `insert into affected_person (incident_id, subject_hash, identifier_kind, categories, contact_hash, contact, identifier)
-         values ${tuples.join(', ')} on conflict (incident_id, subject_hash) do nothing`,
-        params,
+         select $1, s, k, c::jsonb, h, ct, i
+         from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) as u(s, k, c, h, ct, i)`,
+        [
+          id,
+          batch.map((p) => p.subjectHash),
+          batch.map((p) => p.identifierKind),
+          batch.map((p) => JSON.stringify(p.categories)),
+          batch.map((p) => p.contactHash ?? null),
+          batch.map((p) => p.contact ?? null),
+          batch.map((p) => p.identifier ?? null),
+        ],
       );
     }
+    if (store.db.kind === 'pglite') await tx.query('set local session_replication_role = origin');
     return id;
   });
 }

@@ -19,7 +19,7 @@ import {
 } from '../incident/incident-store.js';
 import { openIncident } from '../incident/open-incident.js';
 import type { Store } from '../store/store.js';
-import { formatDuration } from '../watch/describe-event.js';
+import { formatDuration } from '../core/duration.js';
 import type { CommandResult } from './scan-command.js';
 import { openStore } from './store-access.js';
 

@@ -13,16 +13,8 @@ import {
   type CampaignTally,
 } from '../incident/notify.js';
 import { requireIncident, withStore } from './incident-command.js';
+import { parsePositiveNumber } from './parse-options.js';
 import type { CommandResult } from './scan-command.js';
-
-function positiveNumber(what: string, integer: boolean) {
-  return (text: string): number => {
-    const n = Number(text);
-    if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n)))
-      throw new UsageError(`${what} must be a positive ${integer ? 'whole ' : ''}number, not "${text}"`);
-    return n;
-  };
-}
 
 /** A bar on stderr when it is a terminal (stdout carries reports only); silent otherwise. */
 function createCampaignBar(): { update(p: CampaignProgress): void; stop(): void } {
@@ -95,18 +87,14 @@ export function notifyCommand(result: CommandResult): CommandUnknownOpts {
         .choices(individualNoticeKinds)
         .default('gdpr-34' as const),
     )
-    .option('--rate <n>', 'messages per second at most', positiveNumber('--rate', false))
-    .option(
-      '--canary <n>',
-      'send only the first N pending messages, then stop',
-      positiveNumber('--canary', true),
-    )
+    .option('--rate <n>', 'messages per second at most', parsePositiveNumber(false))
+    .option('--canary <n>', 'send only the first N pending messages, then stop', parsePositiveNumber(true))
     .option('--dry-run', 'show the first message (address masked) and the counts; send and change nothing')
     .option('--failed', 'list the people whose notice failed permanently (for a substitute notice)')
     .option(
       '--attempts <n>',
       `attempts per message before it fails (default ${campaignDefaults.maxAttempts})`,
-      positiveNumber('--attempts', true),
+      parsePositiveNumber(true),
     )
     .option(
       '--retry-delay <duration>',

@@ -26,6 +26,16 @@ export function parsePositiveInt(max: number) {
   };
 }
 
+/** Any number above 0 (`--rate 0.5`), or with `integer` a whole one (`--canary 100`). */
+export function parsePositiveNumber(integer: boolean) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n)))
+      throw new InvalidArgumentError(`use a positive ${integer ? 'whole ' : ''}number`);
+    return n;
+  };
+}
+
 export function parseDurationOption(value: string): number {
   try {
     return parseDuration(value);

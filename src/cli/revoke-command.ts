@@ -16,18 +16,10 @@ import {
 } from '../incident/revoke.js';
 import { exitCodes } from './exit-codes.js';
 import { requireIncident, withStore } from './incident-command.js';
+import { parsePositiveNumber } from './parse-options.js';
 import type { CommandResult } from './scan-command.js';
 
 const secretEnv = 'LEAKWATCH_REVOKE_SECRET';
-
-function positiveNumber(what: string, integer: boolean) {
-  return (text: string): number => {
-    const n = Number(text);
-    if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n)))
-      throw new UsageError(`${what} must be a positive ${integer ? 'whole ' : ''}number, not "${text}"`);
-    return n;
-  };
-}
 
 /** A bar on stderr when it is a terminal (stdout carries reports only); silent otherwise. */
 function createRevocationBar(): { update(p: RevocationProgress): void; stop(): void } {
@@ -118,13 +110,13 @@ export function revokeCommand(result: CommandResult): CommandUnknownOpts {
     .option(
       '--batch <n>',
       `people per batch, for batches not yet planned (default ${revocationDefaults.batchSize}, at most ${maxBatchSize})`,
-      positiveNumber('--batch', true),
+      parsePositiveNumber(true),
     )
-    .option('--rate <n>', 'batches per second at most', positiveNumber('--rate', false))
+    .option('--rate <n>', 'batches per second at most', parsePositiveNumber(false))
     .option(
       '--attempts <n>',
       `attempts per batch before it fails (default ${revocationDefaults.maxAttempts})`,
-      positiveNumber('--attempts', true),
+      parsePositiveNumber(true),
     )
     .option(
       '--retry-delay <duration>',

@@ -19,24 +19,3 @@ export function formatClock(ms: number): string {
   const d = new Date(ms);
   return `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
 }
-
-/** `22d 1h`, `5m 12s`, `800ms`: the two largest units, as `leakwatch history` prints them. */
-export function formatSpan(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return 'unknown';
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  const units: [string, number][] = [
-    ['d', 86_400_000],
-    ['h', 3_600_000],
-    ['m', 60_000],
-    ['s', 1000],
-  ];
-  const parts: string[] = [];
-  let rest = Math.floor(ms);
-  for (const [name, size] of units) {
-    const amount = Math.floor(rest / size);
-    rest -= amount * size;
-    if (amount > 0) parts.push(`${amount}${name}`);
-    if (parts.length === 2 || (parts.length === 1 && amount === 0)) break;
-  }
-  return parts.join(' ');
-}

@@ -1,7 +1,8 @@
 import type { Category } from '../core/category.js';
 import type { StoreHistory } from '../watch/status-view.js';
 import { formatCount } from './format-size.js';
-import { formatSpan, formatUtc } from './format-time.js';
+import { formatDuration } from '../core/duration.js';
+import { formatUtc } from './format-time.js';
 import { categoryChip, renderFieldTable } from './html-field-table.js';
 import { html, type SafeHtml } from './html-escape.js';
 
@@ -58,7 +59,7 @@ export function renderHistorySection(
                     <td>
                       ${w.closedAt === undefined ? html`<span class="state state-open">still open</span>` : formatUtc(w.closedAt)}
                     </td>
-                    <td class="num">${formatSpan(w.durationMs)}</td>
+                    <td class="num">${formatDuration(w.durationMs)}</td>
                   </tr>`,
               )
         }

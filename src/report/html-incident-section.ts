@@ -1,7 +1,8 @@
 import type { Category } from '../core/category.js';
 import type { Deadline, IncidentRecord } from '../incident/incident.js';
 import { formatCount } from './format-size.js';
-import { formatSpan, formatUtc } from './format-time.js';
+import { formatDuration } from '../core/duration.js';
+import { formatUtc } from './format-time.js';
 import { categoryChip, renderFieldTable } from './html-field-table.js';
 import { html, type SafeHtml } from './html-escape.js';
 
@@ -11,8 +12,8 @@ function deadlineState(deadline: Deadline, now: number): SafeHtml {
   const due = deadline.dueAt === undefined ? NaN : Date.parse(deadline.dueAt);
   if (Number.isNaN(due)) return html`<span class="note">no fixed period</span>`;
   return due < now
-    ? html`<span class="state state-overdue">overdue by ${formatSpan(now - due)}</span>`
-    : html`<span>due in ${formatSpan(due - now)}</span>`;
+    ? html`<span class="state state-overdue">overdue by ${formatDuration(now - due)}</span>`
+    : html`<span>due in ${formatDuration(due - now)}</span>`;
 }
 
 /** One incident: its window, the people it concerns, and every deadline with its state at `now`. */
@@ -38,7 +39,7 @@ export function renderIncidentSection(incident: IncidentRecord, nowIso: string):
       Exposed ${w.openedAfter !== undefined && html`after <b>${formatUtc(w.openedAfter)}</b>, `}open from
       <b>${formatUtc(w.openedAt)}</b>
       ${w.closedAt === undefined ? html`and <b class="state-open">still open</b>` : html`to <b>${formatUtc(w.closedAt)}</b>`}
-      (${formatSpan(w.durationMs)}) · detected ${formatUtc(incident.detectedAt)} · aware
+      (${formatDuration(w.durationMs)}) · detected ${formatUtc(incident.detectedAt)} · aware
       ${formatUtc(incident.awareAt)}${incident.containedAt !== undefined && html` · contained ${formatUtc(incident.containedAt)}`}<br /><b
         data-metric="incident-people"
         >${formatCount(incident.subjects.total)}</b

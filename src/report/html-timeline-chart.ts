@@ -1,5 +1,6 @@
 import { html, type SafeHtml } from './html-escape.js';
-import { formatClock, formatDay, formatSpan, formatUtc } from './format-time.js';
+import { formatDuration } from '../core/duration.js';
+import { formatClock, formatDay, formatUtc } from './format-time.js';
 
 export interface TimelineWindow {
   /** The last protected probe before the window: exposure began somewhere after it. */
@@ -152,7 +153,7 @@ export function renderTimelineChart(lanes: readonly TimelineLane[], nowIso: stri
                 ${`protected at ${formatUtc(w.openedAfter ?? '')}; exposure began after this`}
               </title></rect
             >`;
-      const duration = formatSpan(end - opened);
+      const duration = formatDuration(end - opened);
       const hover = `exposed ${formatUtc(w.openedAt)} → ${closed === undefined ? 'still open' : formatUtc(w.closedAt ?? '')} (${duration})`;
       const label = closed === undefined ? `${duration}, still open` : duration;
       // Inside the bar when it fits, else after it, else before it (a bar that ends at the edge).

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { describeEvent, describeExposure, formatDuration, formatTime } from './describe-event.js';
+import { formatDuration } from '../core/duration.js';
+import { describeEvent, describeExposure, formatTime } from './describe-event.js';
 import type { WatchEvent } from './watch-event.js';
 
 const base: WatchEvent = {

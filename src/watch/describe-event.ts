@@ -1,3 +1,4 @@
+import { formatDuration } from '../core/duration.js';
 import { sanitizeText } from '../core/redact.js';
 import type { Category } from '../core/category.js';
 import type { ExposureSummary, StoreState, WatchEvent } from './watch-event.js';
@@ -31,27 +32,6 @@ export function formatTime(iso: string): string {
 /** `2,400`. */
 export function formatCount(n: number): string {
   return n.toLocaleString('en-US');
-}
-
-/** `22d 3h`, `5m 12s`, `800ms`: the two largest units, enough to read an exposure's length at a glance. */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return 'unknown';
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  const units: [string, number][] = [
-    ['d', 86_400_000],
-    ['h', 3_600_000],
-    ['m', 60_000],
-    ['s', 1000],
-  ];
-  const parts: string[] = [];
-  let rest = Math.floor(ms);
-  for (const [name, size] of units) {
-    const amount = Math.floor(rest / size);
-    rest -= amount * size;
-    if (amount > 0 || parts.length > 0) parts.push(`${amount}${name}`);
-    if (parts.length === 2) break;
-  }
-  return parts.filter((part) => !part.startsWith('0')).join(' ');
 }
 
 function storeLabel(event: WatchEvent): string {

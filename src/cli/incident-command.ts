@@ -169,7 +169,17 @@ export function incidentCommand(result: CommandResult): CommandUnknownOpts {
           ...(options.awareAt === undefined ? {} : { awareAt: options.awareAt }),
           ...(options.jurisdiction === undefined ? {} : { jurisdictions: options.jurisdiction }),
           ...(options.readTimeout === undefined ? {} : { readTimeoutMs: options.readTimeout }),
+          ...(process.stderr.isTTY
+            ? {
+                onRecords: (records: number) => {
+                  process.stderr.write(
+                    `\rleakwatch: re-reading the store: ${records.toLocaleString('en-US')} records`,
+                  );
+                },
+              }
+            : {}),
         });
+        if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
         const record = await loadIncident(store, opened.id);
         if (record === undefined) throw new Error('the incident just opened is missing');
         if (!opened.created)

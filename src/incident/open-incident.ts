@@ -19,6 +19,8 @@ export interface OpenIncidentOptions {
   timeoutMs?: number;
   /** Deadline of the whole re-read of every record. */
   readTimeoutMs?: number;
+  /** Records re-read so far, at most once a second. */
+  onRecords?: (records: number) => void;
 }
 
 export interface OpenedIncident {
@@ -75,6 +77,7 @@ export async function openIncident(store: Store, options: OpenIncidentOptions): 
       onPeople: (_target, found) => {
         people = found;
       },
+      ...(options.onRecords === undefined ? {} : { onRecords: options.onRecords }),
     },
   });
   const target = report.targets[0];

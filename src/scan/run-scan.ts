@@ -13,7 +13,7 @@ import { Classifier, type Classification } from '../classify/classifier.js';
 import type { AffectedPerson } from '../classify/people-ledger.js';
 import type { PeopleKeys } from '../core/sealed-text.js';
 import { watchForRansomNotes, type RansomNoteWatch } from '../classify/ransom-note-text.js';
-import type { ProbeContext, ProbeResult, ProbeTarget } from '../connectors/connector.js';
+import type { ProbeContext, ProbeResult, ProbeTarget, RecordSink } from '../connectors/connector.js';
 import { connectors, detectionOrder } from '../connectors/registry.js';
 import { assessIndicators, type CandidateResult } from './assess-indicators.js';
 import { expandTargets } from './expand-targets.js';
@@ -47,7 +47,12 @@ export interface ScanOptions {
    * An incident's affected-people run: classify with the people ledger and hand each open
    * target's people (keyed hashes, sealed contacts; never raw values) to `onPeople`.
    */
-  people?: { keys: PeopleKeys; onPeople: (target: string, people: AffectedPerson[]) => void };
+  people?: {
+    keys: PeopleKeys;
+    onPeople: (target: string, people: AffectedPerson[]) => void;
+    /** Records read so far, at most once a second: a full re-read of millions takes minutes. */
+    onRecords?: (records: number) => void;
+  };
   onProgress?: (progress: ScanProgress) => void;
   /** One-line notes for stderr (excluded targets, skipped addresses). */
   onNote?: (message: string) => void;
@@ -74,6 +79,37 @@ export const scanDefaults = {
 const teardownGraceMs = 500;
 // After one candidate of a bare host:port answered conclusively, how long the others may finish.
 const conclusiveGraceMs = 300;
+
+/** Passes records on to `sink` and reports how many went by, at most once a second. */
+function countRecords(sink: RecordSink, report: (records: number) => void): RecordSink {
+  let records = 0;
+  let reportedAt = Date.now();
+  const tick = (): void => {
+    records++;
+    // A clock read per record would cost more than the count; every 1,024th is often enough.
+    if ((records & 1023) !== 0) return;
+    const now = Date.now();
+    if (now - reportedAt < 1000) return;
+    reportedAt = now;
+    report(records);
+  };
+  return {
+    get limit() {
+      return sink.limit;
+    },
+    get signal() {
+      return sink.signal;
+    },
+    add(collection, record) {
+      tick();
+      sink.add(collection, record);
+    },
+    addText(collection, text, format) {
+      tick();
+      sink.addText(collection, text, format);
+    },
+  };
+}
 
 /** One port of one host, probed with one or several candidate protocols. */
 interface Endpoint {
@@ -278,7 +314,13 @@ async function probeEndpoint(
             })
           : undefined;
       // Records pass through the ransom-note watch on their way to the classifier.
-      const sampler: RansomNoteWatch | undefined = classifier ? watchForRansomNotes(classifier) : undefined;
+      const sampler: RansomNoteWatch | undefined = classifier
+        ? watchForRansomNotes(
+            options.people?.onRecords === undefined
+              ? classifier
+              : countRecords(classifier, options.people.onRecords),
+          )
+        : undefined;
       const ctx: ProbeContext = {
         signal,
         timeoutMs: options.timeoutMs,

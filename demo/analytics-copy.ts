@@ -2,11 +2,14 @@
  * The "more flexible database that is easier to query" of the story: PGlite (real PostgreSQL in
  * WebAssembly) holding the generated account documents as a table, served over the PostgreSQL
  * wire protocol by pglite-socket, behind the guard that plays its access protection.
+ *
+ * All of it (loading, PGlite, the socket server and the guard) runs in a worker thread
+ * (demo/analytics-copy-worker.ts): serving every row of a big copy is CPU work for WebAssembly
+ * Postgres and the proxy, and on the main thread it would compete with the watcher and the
+ * classifier reading those rows, leaving the machine's other cores idle.
  */
-import { createReadStream } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
-import { startPostgresGuard, type PostgresGuard } from './guard.js';
+import { Worker } from 'node:worker_threads';
+import type { CopyWorkerInput, FromCopyWorker, ToCopyWorker } from './analytics-copy-worker.js';
 
 export interface AnalyticsCopyOptions {
   /** accounts.ndjson of corpus/generate-dataset.ts. */
@@ -18,8 +21,15 @@ export interface AnalyticsCopyOptions {
   onProgress?: (rows: number) => void;
 }
 
+/** The guard in front of the copy, as the main thread sees it. */
+export interface CopyGuard {
+  port: number;
+  /** Resolves once the guard applies the change to the connections that follow. */
+  setProtected(value: boolean): Promise<void>;
+}
+
 export interface AnalyticsCopy {
-  guard: PostgresGuard;
+  guard: CopyGuard;
   rows: number;
   loadMs: number;
   /** `postgres://…` through the guard, with credentials when given. */
@@ -27,136 +37,140 @@ export interface AnalyticsCopy {
   stop(): Promise<void>;
 }
 
-// Top-level keys of an account document become columns; nested objects and arrays stay JSONB, as an
-// analytics copy made with `jsonb_populate_record` or an ETL tool would keep them.
-const columns = [
-  ['user_id', 'integer'],
-  ['email', 'text'],
-  ['username', 'text'],
-  ['plan', 'text'],
-  ['locale', 'text'],
-  ['push_enabled', 'boolean'],
-  ['shared_with', 'jsonb'],
-  ['cams', 'jsonb'],
-  ['home', 'jsonb'],
-  ['last_login', 'integer'],
-  ['last_logout', 'bigint'],
-  ['last_on', 'text'],
-  ['api', 'jsonb'],
-  ['alexa', 'jsonb'],
-  ['body_metrics', 'jsonb'],
-] as const;
+// The worker answers a toggle within a turn of its event loop; longer means it is stuck.
+const ackTimeoutMs = 10_000;
+// Closing PGlite and the servers takes well under a second; beyond this the thread is terminated.
+const stopTimeoutMs = 10_000;
 
-// One COPY per chunk: big enough that per-statement overhead vanishes, small enough that the blob
-// and PGlite's copy of it stay far below WebAssembly's memory limit.
-const chunkBytes = 32 * 1024 * 1024;
-
-/** COPY text format: backslash, tab, newline and carriage return escaped; NULL as \N. */
-function copyField(value: unknown): string {
-  if (value === undefined || value === null) return '\\N';
-  const text =
-    typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
-      ? String(value)
-      : JSON.stringify(value);
-  return /[\\\t\n\r]/.test(text)
-    ? text.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r')
-    : text;
+/**
+ * The worker's module. Under tsx the demo's modules are TypeScript, and in Node 20 a worker does not
+ * get tsx's loader from the parent's `--import tsx`, so a tiny bootstrap registers it first.
+ */
+function spawnWorker(input: CopyWorkerInput): Worker {
+  const typescript = import.meta.url.endsWith('.ts');
+  const entry = new URL(`./analytics-copy-worker.${typescript ? 'ts' : 'js'}`, import.meta.url);
+  if (!typescript) return new Worker(entry, { workerData: input });
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); });`;
+  return new Worker(bootstrap, { eval: true, workerData: input });
 }
 
-function copyRow(line: string): string {
-  const doc = JSON.parse(line) as Record<string, unknown>;
-  let row = '';
-  for (let i = 0; i < columns.length; i++) {
-    const column = columns[i];
-    if (column === undefined) continue;
-    row += (i === 0 ? '' : '\t') + copyField(doc[column[0]]);
-  }
-  return `${row}\n`;
-}
-
-/** Streams the NDJSON file into the table with COPY FROM '/dev/blob', chunk by chunk. */
-async function loadAccounts(db: PGlite, file: string, onProgress?: (rows: number) => void): Promise<number> {
-  let rows = 0;
-  let pending: string[] = [];
-  let pendingBytes = 0;
-  const flush = async (): Promise<void> => {
-    if (pending.length === 0) return;
-    const blob = new Blob(pending);
-    pending = [];
-    pendingBytes = 0;
-    await db.query("COPY accounts FROM '/dev/blob'", [], { blob });
-    onProgress?.(rows);
-  };
-  let tail = '';
-  for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 4 * 1024 * 1024 })) {
-    const text = tail + (chunk as string);
-    let start = 0;
-    for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
-      if (end > start) {
-        const row = copyRow(text.slice(start, end));
-        pending.push(row);
-        pendingBytes += row.length;
-        rows++;
-      }
-      start = end + 1;
-    }
-    tail = text.slice(start);
-    if (pendingBytes >= chunkBytes) await flush();
-  }
-  if (tail.trim() !== '') {
-    pending.push(copyRow(tail));
-    rows++;
-  }
-  await flush();
-  return rows;
-}
-
-/** Creates and loads the copy, serves it on a free port, and puts the (protected) guard in front. */
+/** Creates and loads the copy in its worker, serves it on a free port, and puts the (protected) guard in front. */
 export async function startAnalyticsCopy(options: AnalyticsCopyOptions): Promise<AnalyticsCopy> {
-  const started = performance.now();
-  // Durability buys nothing for a throw-away copy and costs an fsync per COPY.
-  const db = await PGlite.create({ dataDir: options.dataDir, relaxedDurability: true });
-  let server: PGLiteSocketServer | undefined;
-  let guard: PostgresGuard | undefined;
-  try {
-    await db.exec(
-      `create unlogged table accounts (${columns.map(([name, type]) => `${name} ${type}`).join(', ')})`,
-    );
-    const rows = await loadAccounts(db, options.accountsFile, options.onProgress);
-    // Real statistics, so the scanner's size estimate (reltuples) is the row count.
-    await db.exec('analyze accounts');
-    const loadMs = performance.now() - started;
-    const maxUpstream = 8;
-    // Several sessions at once, multiplexed per query by pglite-socket; the guard queues beyond.
-    server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: maxUpstream + 4 });
-    await server.start();
-    const upstreamPort = Number(server.getServerConn().split(':').at(-1));
-    guard = await startPostgresGuard({
-      upstreamPort,
-      user: options.user,
-      password: options.password,
-      maxUpstream,
-    });
-    const port = guard.port;
-    const running = { server, guard };
-    return {
-      guard,
-      rows,
-      loadMs,
-      target: (credentials = false) =>
-        credentials
-          ? `postgres://${encodeURIComponent(options.user)}:${encodeURIComponent(options.password)}@127.0.0.1:${port}`
-          : `postgres://127.0.0.1:${port}`,
-      async stop() {
-        await running.guard.stop();
-        await running.server.stop();
-        await db.close();
-      },
+  const worker = spawnWorker({
+    accountsFile: options.accountsFile,
+    dataDir: options.dataDir,
+    user: options.user,
+    password: options.password,
+  });
+  const acks = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+  let nextAck = 0;
+  // Set once the worker is gone; every later request fails with it instead of waiting forever.
+  let gone: Error | undefined;
+  let lastFailure: string | undefined;
+  const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
+
+  const ready = new Promise<{ rows: number; loadMs: number; port: number }>((resolve, reject) => {
+    const fail = (error: Error): void => {
+      gone ??= error;
+      for (const ack of acks.values()) ack.reject(gone);
+      acks.clear();
+      reject(gone);
     };
+    worker.on('message', (message: FromCopyWorker) => {
+      switch (message.type) {
+        case 'progress':
+          options.onProgress?.(message.rows);
+          break;
+        case 'ready':
+          resolve(message);
+          break;
+        case 'ack':
+          acks.get(message.id)?.resolve();
+          acks.delete(message.id);
+          break;
+        case 'failed':
+          lastFailure = message.message;
+          break;
+      }
+    });
+    worker.on('error', (error) => {
+      fail(new Error(`analytics copy: its worker thread crashed: ${error.message}`));
+    });
+    worker.once('exit', (code) => {
+      fail(
+        new Error(
+          lastFailure === undefined
+            ? `analytics copy: its worker thread exited (code ${code})`
+            : `analytics copy: ${lastFailure}`,
+        ),
+      );
+    });
+  });
+
+  let started: { rows: number; loadMs: number; port: number };
+  try {
+    started = await ready;
   } catch (error) {
-    await guard?.stop().catch(() => undefined);
-    await server?.stop().catch(() => undefined);
-    await db.close().catch(() => undefined);
+    await worker.terminate();
     throw error;
   }
+  const { port } = started;
+  const post = (message: ToCopyWorker): void => {
+    worker.postMessage(message);
+  };
+
+  return {
+    guard: {
+      port,
+      async setProtected(value) {
+        if (gone !== undefined) throw gone;
+        const id = nextAck++;
+        let timer: NodeJS.Timeout | undefined;
+        try {
+          await new Promise<void>((resolve, reject) => {
+            acks.set(id, { resolve, reject });
+            timer = setTimeout(() => {
+              acks.delete(id);
+              reject(
+                new Error(
+                  `analytics copy: the guard did not confirm the change within ${ackTimeoutMs / 1000} s`,
+                ),
+              );
+            }, ackTimeoutMs);
+            post({ type: 'protect', id, value });
+          });
+        } finally {
+          clearTimeout(timer);
+        }
+      },
+    },
+    rows: started.rows,
+    loadMs: started.loadMs,
+    target: (credentials = false) =>
+      credentials
+        ? `postgres://${encodeURIComponent(options.user)}:${encodeURIComponent(options.password)}@127.0.0.1:${port}`
+        : `postgres://127.0.0.1:${port}`,
+    async stop() {
+      if (gone !== undefined) return;
+      post({ type: 'stop' });
+      let timer: NodeJS.Timeout | undefined;
+      const code = await Promise.race([
+        exited,
+        new Promise<'timeout'>((resolve) => {
+          timer = setTimeout(() => {
+            resolve('timeout');
+          }, stopTimeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (code === 'timeout') {
+        await worker.terminate();
+        throw new Error(
+          `analytics copy: did not stop within ${stopTimeoutMs / 1000} s, its thread was terminated`,
+        );
+      }
+      if (lastFailure !== undefined) throw new Error(`analytics copy: ${lastFailure}`);
+    },
+  };
 }

@@ -350,7 +350,7 @@ export async function runDemo(options: DemoOptions, log: StoryLog, teardown: Tea
   log.heading('3. Dec 4: an analyst removes the copy’s protection');
   await new Promise((r) => setTimeout(r, Math.min(1500, options.intervalMs)));
   const removedAt = Date.now();
-  copy.guard.setProtected(false);
+  await copy.guard.setProtected(false);
   log.line('alert', 'analytics-copy now accepts any login without a password');
   const isOpened = (h: ReceivedHook): boolean =>
     h.path === '/alerts' && h.store === copyName && (h.kind === 'opened' || h.kind === 'first-seen');
@@ -375,7 +375,7 @@ export async function runDemo(options: DemoOptions, log: StoryLog, teardown: Tea
   // One more open probe, so the window records how long it stayed open, then the fix.
   await new Promise((r) => setTimeout(r, options.intervalMs));
   const containedAt = Date.now();
-  copy.guard.setProtected(true);
+  await copy.guard.setProtected(true);
   log.line('step', 'protection restored (contained); waiting for watch to close the exposure window…');
   const closed = await hooks.waitFor(
     (h) => h.path === '/alerts' && h.store === copyName && h.kind === 'closed',
@@ -396,10 +396,16 @@ export async function runDemo(options: DemoOptions, log: StoryLog, teardown: Tea
     'opening the incident: a read-only re-read of EVERY row, with the analyst login (the copy is protected again)…',
   );
   const reReadStarted = Date.now();
+  let reReadShown = reReadStarted;
   const openedIncident = await openIncident(store, {
     target: copy.target(true),
     timeoutMs: 30_000,
     readTimeoutMs: 60 * 60_000,
+    onRecords: (records) => {
+      if (Date.now() - reReadShown < 10_000) return;
+      reReadShown = Date.now();
+      log.detail(`${formatCount(records)} of ${formatCount(copy.rows)} rows read`);
+    },
   });
   const reReadMs = Date.now() - reReadStarted;
   if (window?.closedAt !== undefined && window.closedAt !== null)

@@ -153,7 +153,12 @@ export async function createIncident(store: Store, incident: NewIncident): Promi
         ],
       );
     }
-    if (store.db.kind === 'pglite') await tx.query('set local session_replication_role = origin');
+    if (store.db.kind === 'pglite') {
+      await tx.query('set local session_replication_role = origin');
+      // PGlite has no autovacuum to gather statistics: without them the planner read every person
+      // of the incident for each revocation batch.
+      await tx.query('analyze affected_person');
+    }
     return id;
   });
 }

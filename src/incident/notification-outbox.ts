@@ -76,6 +76,8 @@ export async function prepareOutbox(store: Store, incidentId: number, domain: st
       [incidentId, domain],
     );
   });
+  // No autovacuum on PGlite: fresh statistics keep the claims on the partial index.
+  if (store.db.kind === 'pglite' && (rows[0]?.n ?? 0) > 0) await store.db.exec('analyze notification');
   return rows[0]?.n ?? 0;
 }
 

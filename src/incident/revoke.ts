@@ -140,6 +140,8 @@ export const maxBatchSize = 10_000;
 const maxReceiptBytes = 1024;
 /** Waiting for a batch leased by another process or scheduled later, the loop looks again this often. */
 const maxIdleMs = 5000;
+/** Identifiers decrypted between two yields to the event loop. */
+const decryptSlice = 1000;
 
 export function isRevocationAction(text: string): text is RevocationAction {
   return (revocationActions as readonly string[]).includes(text);
@@ -281,10 +283,13 @@ function escapeRegExp(text: string): string {
 /** Replaces every identifier of the batch (case-insensitively) in text a receiver sent back. */
 function scrub(text: string, identifiers: readonly string[]): string {
   let out = text;
+  // Lowered once per replacement, not per identifier: a batch holds up to 10,000 of them.
+  let lower = out.toLowerCase();
   for (const identifier of identifiers) {
     if (identifier === '') continue;
-    if (out.toLowerCase().includes(identifier.toLowerCase())) {
+    if (lower.includes(identifier.toLowerCase())) {
       out = out.replace(new RegExp(escapeRegExp(identifier), 'gi'), '[subject]');
+      lower = out.toLowerCase();
     }
   }
   return out;
@@ -363,27 +368,105 @@ async function claimBatch(
   return row;
 }
 
+interface Subject {
+  id: string;
+  kind: string;
+}
+
+/**
+ * The batch's people, decrypted, in row order. One aggregated row rather than one row per person:
+ * the embedded store's protocol layer copies every field into its own buffer, which cost more than
+ * the query itself at 5,000 people. `incident_id + 0` keeps the planner on the primary key's range:
+ * without statistics it ANDed in the (incident_id, subject_hash) index, a scan of every person of
+ * the incident for each batch (quadratic over a run). Sealed identifiers are base64url with dots
+ * and kinds are words, so a space cannot occur in either; the counts are checked anyway.
+ */
 async function batchSubjects(
   store: Store,
   incidentId: number,
-  batch: ClaimedBatch,
-): Promise<{ id: string; kind: string }[]> {
-  const rows = await store.db.query<{ kind: string; identifier: string }>(
-    `select identifier_kind as kind, identifier from affected_person
-     where incident_id = $1 and id between $2 and $3 and identifier is not null order by id`,
+  batch: Pick<ClaimedBatch, 'firstPersonId' | 'lastPersonId'>,
+  encryptionKey: Uint8Array,
+): Promise<Subject[]> {
+  const [row] = await store.db.query<{ n: number; kinds: string | null; sealed: string | null }>(
+    `select count(*)::int as n, string_agg(identifier_kind, ' ' order by id) as kinds,
+       string_agg(identifier, ' ' order by id) as sealed
+     from affected_person
+     where id between $2 and $3 and incident_id + 0 = $1 and identifier is not null`,
     [incidentId, batch.firstPersonId, batch.lastPersonId],
   );
-  const { encryptionKey } = store.peopleKeys();
-  return rows.map((row) => {
+  if (row === undefined || row.n === 0 || row.kinds === null || row.sealed === null) return [];
+  const kinds = row.kinds.split(' ');
+  const sealed = row.sealed.split(' ');
+  if (kinds.length !== row.n || sealed.length !== row.n) {
+    throw new Error(
+      `batch of people ${batch.firstPersonId}–${batch.lastPersonId}: unreadable identifier rows`,
+    );
+  }
+  const subjects: Subject[] = new Array<Subject>(row.n);
+  for (let i = 0; i < row.n; i++) {
+    // Decrypting 10,000 identifiers blocks for tens of milliseconds: yielding now and then lets the
+    // request in flight (see prefetch in runRevocation) make progress meanwhile.
+    if (i > 0 && i % decryptSlice === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     try {
-      return { id: decryptText(encryptionKey, row.identifier), kind: row.kind };
+      subjects[i] = { id: decryptText(encryptionKey, sealed[i] as string), kind: kinds[i] as string };
     } catch (cause) {
       throw new UsageError(
         'cannot open the sealed identifiers: the key file (LEAKWATCH_KEY_FILE / LEAKWATCH_SECRET_KEY) is not the one the incident was opened with',
         { cause },
       );
     }
+  }
+  return subjects;
+}
+
+/**
+ * The batch `claimBatch` would take next, without claiming it: its people are read while the
+ * current batch is in flight. Nothing is leased or counted, so a run that dies leaves no trace of
+ * the look-ahead; the claim that follows decides, and a mismatch (another sender took it) only
+ * wastes the read.
+ */
+async function peekNextBatch(
+  store: Store,
+  incidentId: number,
+  action: RevocationAction,
+): Promise<Pick<ClaimedBatch, 'id' | 'firstPersonId' | 'lastPersonId'> | undefined> {
+  const [row] = await store.db.query<Pick<ClaimedBatch, 'id' | 'firstPersonId' | 'lastPersonId'>>(
+    `select id, first_person_id as "firstPersonId", last_person_id as "lastPersonId" from revocation_batch
+     where incident_id = $1 and action = $2 and status = 'pending' and next_attempt_at <= now()
+       and (lease_until is null or lease_until < now())
+     order by batch_no limit 1`,
+    [incidentId, action],
+  );
+  return row;
+}
+
+interface Prefetch {
+  batchId: number;
+  firstPersonId: number;
+  lastPersonId: number;
+  subjects: Promise<Subject[]>;
+}
+
+function prefetchNext(
+  store: Store,
+  incidentId: number,
+  action: RevocationAction,
+  encryptionKey: Uint8Array,
+): Promise<Prefetch | undefined> {
+  const next = peekNextBatch(store, incidentId, action).then((batch) => {
+    if (batch === undefined) return undefined;
+    const subjects = batchSubjects(store, incidentId, batch, encryptionKey);
+    // Its failure (a wrong key) is reported when the batch is used, not as an unhandled rejection.
+    subjects.catch(() => undefined);
+    return {
+      batchId: batch.id,
+      firstPersonId: batch.firstPersonId,
+      lastPersonId: batch.lastPersonId,
+      subjects,
+    };
   });
+  next.catch(() => undefined);
+  return next;
 }
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
@@ -454,6 +537,9 @@ export async function runRevocation(
   // A function, not a field read: TypeScript would narrow `aborted` for the whole loop.
   const stopped = (): boolean => options.signal?.aborted === true;
   const hook = redactUrl(url);
+  // Read once, when the first batch needs it: deriving the keys reads the key file each time.
+  let sealKey: Uint8Array | undefined;
+  const encryptionKey = (): Uint8Array => (sealKey ??= store.peopleKeys().encryptionKey);
 
   const plan = await planRevocation(store, incident.id, action, options.batchSize);
   if (store.db.kind === 'pglite') {
@@ -473,6 +559,8 @@ export async function runRevocation(
     options.onProgress?.({ action, done: counts.sent + counts.failed, total: plan.batches });
   progress();
   let lastStart = 0;
+  /** The next batch's people, read while the current batch is in flight. */
+  let prefetch: Promise<Prefetch | undefined> | undefined;
 
   while (!stopped()) {
     const batch = await claimBatch(store, incident.id, action, leaseMs);
@@ -498,7 +586,15 @@ export async function runRevocation(
     if (wait > 0) await sleep(wait, options.signal);
     lastStart = Date.now();
 
-    const subjects = await batchSubjects(store, incident.id, batch);
+    const ahead = await prefetch?.catch(() => undefined);
+    prefetch = undefined;
+    const subjects =
+      ahead !== undefined &&
+      ahead.batchId === batch.id &&
+      ahead.firstPersonId === batch.firstPersonId &&
+      ahead.lastPersonId === batch.lastPersonId
+        ? await ahead.subjects
+        : await batchSubjects(store, incident.id, batch, encryptionKey());
     const identifiers = subjects.map((s) => s.id);
     const body = JSON.stringify({
       type: 'leakwatch.revocation',
@@ -516,7 +612,7 @@ export async function runRevocation(
       | { kind: 'sent'; receipt: RevocationReceipt }
       | { kind: 'retry' | 'failed'; error: string; receipt?: RevocationReceipt; retryAfterMs?: number };
     try {
-      const answer = await exchangeJson(url, {
+      const exchange = exchangeJson(url, {
         body,
         signal: options.signal ?? new AbortController().signal,
         timeoutMs,
@@ -526,6 +622,9 @@ export async function runRevocation(
           'webhook-signature': signWebhook(options.secret, webhookId, timestamp, body),
         },
       });
+      // Started after the request, so it runs while the receiver works rather than before it sends.
+      if (!stopped()) prefetch = prefetchNext(store, incident.id, action, encryptionKey());
+      const answer = await exchange;
       const receipt = makeReceipt(webhookId, answer.status, answer.body, identifiers);
       if (answer.status >= 200 && answer.status <= 299) outcome = { kind: 'sent', receipt };
       else {
@@ -587,6 +686,8 @@ export async function runRevocation(
     counts = await countByStatus(store, incident.id, action);
     progress();
   }
+  // A look-ahead still reading must finish before the caller may close the store.
+  await (await prefetch?.catch(() => undefined))?.subjects.catch(() => undefined);
 
   counts = await countByStatus(store, incident.id, action);
   if (counts.pending === 0 && plan.batches > 0) {

@@ -296,6 +296,51 @@ describe('leakwatch revoke: signed, idempotent batches to a real HTTP receiver',
     expect(hook.requests).toHaveLength(0);
   });
 
+  it('reads the next batch ahead while one is in flight without claiming it: a stopped run leaves it untouched', async () => {
+    const { incident, identifiers } = await newIncident('f', 12);
+    const stop = new AbortController();
+    const hook = await receiver({
+      // Slow enough that the look-ahead of batch 3 is done while batch 2 is in flight.
+      delayMs: 100,
+      respond: (n) => {
+        if (n === 2) stop.abort();
+        return 204;
+      },
+    });
+    const first = await runRevocation(store, incident, {
+      action: 'integrations.unlink',
+      url: hook.url,
+      secret,
+      batchSize: 3,
+      signal: stop.signal,
+      ...fast,
+    });
+    expect(first.sent).toBeLessThanOrEqual(2);
+    expect(first.pending).toBe(4 - first.sent);
+    const untouched = (await listRevocationBatches(store, incident.id, 'integrations.unlink')).filter(
+      (b) => b.status === 'pending',
+    );
+    expect(untouched.every((b) => b.attempts === 0)).toBe(true);
+
+    const again = await runRevocation(store, incident, {
+      action: 'integrations.unlink',
+      url: hook.url,
+      secret,
+      ...fast,
+    });
+    // Nothing looks as if it had been in flight: the look-ahead took no lease.
+    expect(again.thisRun.resent).toEqual([]);
+    expect(again).toMatchObject({ sent: 4, pending: 0, failed: 0 });
+    const acknowledged = new Map<string, string[]>();
+    for (const r of hook.requests)
+      acknowledged.set(
+        idOf(r),
+        bodyOf(r).subjects.map((s) => s.id),
+      );
+    expect([...acknowledged.values()].flat()).toEqual(identifiers);
+    expect(hook.requests.every((r) => r.signatureValid === true)).toBe(true);
+  }, 30_000);
+
   it('survives kill -9 mid-run: rerun acknowledges every batch, each webhook-id once but the one in flight', async () => {
     const { incident, identifiers } = await newIncident('e', 200);
     const { incident: closedOne } = await newIncident('f', 2);

@@ -68,42 +68,46 @@ function alive(pid: number): boolean {
 }
 
 describe('npm run demo (real PGlite over the wire, aedes, HTTP, SMTP and webhooks on loopback)', () => {
-  it('prints the ground truth of the generated accounts, detects within 15 s, and leaves nothing running', async () => {
-    const truthDir = mkdtempSync(join(tmpdir(), 'lw-demo-truth-'));
-    const out = mkdtempSync(join(tmpdir(), 'lw-demo-out-'));
-    dirs.push(truthDir, out);
-    const truth = generateDataset({ users, out: truthDir, files: demoDatasetFiles }).labels.files[
-      'accounts.ndjson'
-    ]?.subjects;
-    expect(truth).toBeDefined();
+  it(
+    'prints the ground truth of the generated accounts, detects within 15 s, and leaves nothing running',
+    async () => {
+      const truthDir = mkdtempSync(join(tmpdir(), 'lw-demo-truth-'));
+      const out = mkdtempSync(join(tmpdir(), 'lw-demo-out-'));
+      dirs.push(truthDir, out);
+      const truth = generateDataset({ users, out: truthDir, files: demoDatasetFiles }).labels.files[
+        'accounts.ndjson'
+      ]?.subjects;
+      expect(truth).toBeDefined();
 
-    const run = await runDemo(['--users', String(users), '--json', '--out', out, '--emails', '25']);
-    expect(run.code, run.stderr).toBe(0);
-    const summary = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '') as DemoSummary;
+      const run = await runDemo(['--users', String(users), '--json', '--out', out, '--emails', '25']);
+      expect(run.code, run.stderr).toBe(0);
+      const summary = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '') as DemoSummary;
 
-    expect(summary.incident.subjects.total).toBe(truth?.total);
-    expect(summary.incident.subjects.byCategory).toEqual(truth?.byCategory);
-    expect(summary.detection.latencyMs).toBeGreaterThan(0);
-    expect(summary.detection.latencyMs).toBeLessThan(15_000);
-    expect(summary.incident.deadlines.find((d) => d.id === 'gdpr-33')?.dueAt).toBeDefined();
-    expect(summary.notifications?.sent).toBe(25);
-    expect(summary.revocations?.every((r) => r.subjects === summary.incident.subjects.total)).toBe(true);
+      expect(summary.incident.subjects.total).toBe(truth?.total);
+      expect(summary.incident.subjects.byCategory).toEqual(truth?.byCategory);
+      expect(summary.detection.latencyMs).toBeGreaterThan(0);
+      expect(summary.detection.latencyMs).toBeLessThan(15_000);
+      expect(summary.incident.deadlines.find((d) => d.id === 'gdpr-33')?.dueAt).toBeDefined();
+      expect(summary.notifications?.sent).toBe(25);
+      expect(summary.revocations?.every((r) => r.subjects === summary.incident.subjects.total)).toBe(true);
 
-    // The story names the same numbers, and never a raw value of the data.
-    expect(run.stderr).toMatch(/DETECTED after \d+\.\d s/);
-    expect(run.stderr).toContain(`${truth?.total.toLocaleString('en-US')} people exposed`);
-    expect(run.stderr).not.toMatch(/[\w.]+@(gmail|yahoo|hotmail|outlook|comcast|icloud)\.\w+/i);
-    expect(run.stderr).not.toMatch(/Atz[ar]\|/);
+      // The story names the same numbers, and never a raw value of the data.
+      expect(run.stderr).toMatch(/DETECTED after \d+\.\d s/);
+      expect(run.stderr).toContain(`${truth?.total.toLocaleString('en-US')} people exposed`);
+      expect(run.stderr).not.toMatch(/[\w.]+@(gmail|yahoo|hotmail|outlook|comcast|icloud)\.\w+/i);
+      expect(run.stderr).not.toMatch(/Atz[ar]\|/);
 
-    // The outputs exist; the report carries the incident's head count.
-    expect(readFileSync(summary.report, 'utf8')).toContain(truth?.total.toLocaleString('en-US'));
-    expect(summary.notices).toHaveLength(8);
-    expect(summary.outDir).toBe(out);
+      // The outputs exist; the report carries the incident's head count.
+      expect(readFileSync(summary.report, 'utf8')).toContain(truth?.total.toLocaleString('en-US'));
+      expect(summary.notices).toHaveLength(8);
+      expect(summary.outDir).toBe(out);
 
-    // Nothing it started is left: the process is gone and no port it served still answers.
-    expect(alive(run.pid)).toBe(false);
-    for (const port of Object.values(summary.ports)) expect(await listening(port)).toBe(false);
-  }, runLimitMs + 5000);
+      // Nothing it started is left: the process is gone and no port it served still answers.
+      expect(alive(run.pid)).toBe(false);
+      for (const port of Object.values(summary.ports)) expect(await listening(port)).toBe(false);
+    },
+    runLimitMs + 5000,
+  );
 
   it('refuses a bad option with a clear message and a non-zero exit', async () => {
     const run = await runDemo(['--users', 'many']);

@@ -4,13 +4,13 @@
  * nothing listening once stopped.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateDataset } from '../../corpus/generate-dataset.js';
 import { startAnalyticsCopy } from '../../demo/analytics-copy.js';
 import { runScan } from '../../src/scan/run-scan.js';
+import { isListening } from '../servers/free-port.js';
 
 const dirs: string[] = [];
 
@@ -21,19 +21,6 @@ afterAll(() => {
 async function status(target: string): Promise<string | undefined> {
   const report = await runScan({ targets: [target], timeoutMs: 5_000 });
   return report.targets[0]?.status;
-}
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => {
-      resolve(false);
-    });
-  });
 }
 
 describe('analytics copy in a worker thread (real PGlite, pglite-socket and guard)', () => {
@@ -63,7 +50,7 @@ describe('analytics copy in a worker thread (real PGlite, pglite-socket and guar
     } finally {
       await copy.stop();
     }
-    expect(await listening(copy.guard.port)).toBe(false);
+    expect(await isListening(copy.guard.port)).toBe(false);
     // Stopping twice is harmless; a stopped copy refuses toggles instead of waiting for an answer.
     await copy.stop();
     await expect(copy.guard.setProtected(false)).rejects.toThrow(/analytics copy/);

@@ -5,12 +5,12 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateDataset } from '../../corpus/generate-dataset.js';
 import { demoDatasetFiles, type DemoSummary } from '../../demo/run-demo.js';
+import { isListening } from '../servers/free-port.js';
 
 // DEMO_TEST_USERS=2400000 runs the same checks at full size by hand (about 12 minutes).
 const users = Number(process.env['DEMO_TEST_USERS'] ?? 2000);
@@ -41,19 +41,6 @@ function runDemo(
     child.once('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr, pid: child.pid ?? 0 });
-    });
-  });
-}
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => {
-      resolve(false);
     });
   });
 }
@@ -104,7 +91,7 @@ describe('npm run demo (real PGlite over the wire, aedes, HTTP, SMTP and webhook
 
       // Nothing it started is left: the process is gone and no port it served still answers.
       expect(alive(run.pid)).toBe(false);
-      for (const port of Object.values(summary.ports)) expect(await listening(port)).toBe(false);
+      for (const port of Object.values(summary.ports)) expect(await isListening(port)).toBe(false);
     },
     runLimitMs + 5000,
   );

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { proberDefaults } from '../src/watch/store-prober.js';
 import { startRedis, type PrivateRedis } from '../test/servers/redis-server.js';
+import { watchStatus } from './watch-status.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const quick = process.argv.includes('--quick');
@@ -121,24 +122,6 @@ interface StatusRow {
   lastProbeAt?: string;
 }
 
-/** `leakwatch status --format json`, asked of the running watch's status API as the CLI would. */
-async function watchStatus(storeDir: string): Promise<StatusRow[] | undefined> {
-  try {
-    const lock = JSON.parse(readFileSync(join(storeDir, 'leakwatch.lock'), 'utf8')) as {
-      api?: { url: string; token: string };
-    };
-    if (lock.api === undefined) return undefined;
-    const response = await fetch(`${lock.api.url}/api/status`, {
-      headers: { authorization: `Bearer ${lock.api.token}` },
-      signal: AbortSignal.timeout(30_000),
-    });
-    return response.ok ? ((await response.json()) as StatusRow[]) : undefined;
-  } catch {
-    // No lock file or API yet: the store is still being created.
-    return undefined;
-  }
-}
-
 function leakwatchCommand(): { args: string[]; how: string } {
   const dist = join(root, 'dist/cli/main.js');
   if (existsSync(dist)) return { args: [dist], how: 'dist/cli/main.js' };
@@ -176,7 +159,7 @@ async function measureLeakwatch(
     for (;;) {
       if (!isRunning(child)) throw new Error(`leakwatch watch exited: ${stderr}`);
       if (performance.now() - started > warmupLimitMs) throw new Error('warm-up did not finish');
-      const rows = await watchStatus(storeDir);
+      const rows = await watchStatus<StatusRow>(storeDir, 30_000);
       const probed = rows?.filter((r) => r.lastProbeAt !== undefined).length ?? 0;
       if (rows !== undefined) log(`warm-up: ${probed}/${storeCount} stores probed`);
       if (probed >= storeCount) break;
@@ -190,7 +173,7 @@ async function measureLeakwatch(
     const measured = await measure(pid, servers, ticksPerSecond);
     // Ages are taken from when status was asked: answering it for 1,000 stores takes a while.
     const now = Date.now();
-    const rows = (await watchStatus(storeDir)) ?? [];
+    const rows = (await watchStatus<StatusRow>(storeDir, 30_000)) ?? [];
     const ages = rows.map((r) => (r.lastProbeAt === undefined ? Infinity : now - Date.parse(r.lastProbeAt)));
     const states: Record<string, number> = {};
     for (const r of rows) states[r.state] = (states[r.state] ?? 0) + 1;

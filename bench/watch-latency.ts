@@ -13,7 +13,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -24,6 +24,7 @@ import { startMosquitto } from '../test/servers/mosquitto-server.js';
 import { startPostgres } from '../test/servers/postgres-server.js';
 import { startRedis } from '../test/servers/redis-server.js';
 import { startWebhookReceiver } from '../test/servers/webhook-receiver.js';
+import { watchStatus } from './watch-status.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const trialsArg = process.argv.indexOf('--trials');
@@ -147,20 +148,8 @@ interface StatusRow {
 
 /** The latest probe's duration, from the running watch's status API (`leakwatch status` asks it too). */
 async function lastProbeMs(storeDir: string, endpoint: string): Promise<number | undefined> {
-  try {
-    const lock = JSON.parse(readFileSync(join(storeDir, 'leakwatch.lock'), 'utf8')) as {
-      api?: { url: string; token: string };
-    };
-    if (lock.api === undefined) return undefined;
-    const response = await fetch(`${lock.api.url}/api/status`, {
-      headers: { authorization: `Bearer ${lock.api.token}` },
-      signal: AbortSignal.timeout(10_000),
-    });
-    const rows = (await response.json()) as StatusRow[];
-    return rows.find((r) => r.target.includes(`//${endpoint}`))?.probeMs;
-  } catch {
-    return undefined;
-  }
+  const rows = await watchStatus<StatusRow>(storeDir, 10_000);
+  return rows?.find((r) => r.target.includes(`//${endpoint}`))?.probeMs;
 }
 
 async function runTrials(

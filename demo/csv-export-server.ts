@@ -6,7 +6,7 @@
  */
 import { createReadStream, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { listenOnLoopback, stopWithConnections } from './loopback-server.js';
 
 export interface CsvExportOptions {
   /** devices.csv of corpus/generate-dataset.ts. */
@@ -45,8 +45,6 @@ export async function startCsvExportServer(options: CsvExportOptions): Promise<C
   let isProtected = true;
   const expected = `Basic ${Buffer.from(`${options.user}:${options.password}`).toString('base64')}`;
   const stat = statSync(options.devicesFile);
-  const sockets = new Set<Socket>();
-
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const head = req.method === 'HEAD';
     if (req.method !== 'GET' && !head) {
@@ -79,33 +77,16 @@ export async function startCsvExportServer(options: CsvExportOptions): Promise<C
   };
 
   const server = createServer(handle);
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      resolve();
-    });
-  });
-  const address = server.address();
-  if (address === null || typeof address !== 'object') throw new Error('export server: no listening address');
+  const stop = stopWithConnections(server);
+  const port = await listenOnLoopback(server, 'export server');
   return {
-    port: address.port,
+    port,
     get protected() {
       return isProtected;
     },
     setProtected(value) {
       isProtected = value;
     },
-    stop() {
-      return new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => {
-          resolve();
-        });
-      });
-    },
+    stop,
   };
 }

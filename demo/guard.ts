@@ -10,6 +10,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { listenOnLoopback } from './loopback-server.js';
 
 const protocolVersion = 196608; // 3.0
 const sslRequestCode = 80877103;
@@ -270,17 +271,10 @@ export async function startPostgresGuard(options: GuardOptions): Promise<Postgre
   const server: Server = createServer((socket) => {
     handle(socket).catch(() => socket.destroy());
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      resolve();
-    });
-  });
-  const address = server.address();
-  if (address === null || typeof address !== 'object') throw new Error('guard: no listening address');
+  const port = await listenOnLoopback(server, 'guard');
 
   return {
-    port: address.port,
+    port,
     get protected() {
       return isProtected;
     },

@@ -4,8 +4,8 @@
  * counts and arrival times only: no body, address or identifier is kept or printed.
  */
 import { createServer, type IncomingMessage } from 'node:http';
-import type { Socket } from 'node:net';
 import { SMTPServer } from 'smtp-server';
+import { listenOnLoopback, stopWithConnections } from './loopback-server.js';
 
 // A revocation batch holds at most 10,000 identifiers (revoke.ts maxBatchSize): well under this.
 const maxBodyBytes = 8 * 1024 * 1024;
@@ -72,7 +72,6 @@ function readBody(req: IncomingMessage): Promise<string | undefined> {
 export async function startHookReceiver(): Promise<HookReceiver> {
   const hooks: ReceivedHook[] = [];
   const waiters = new Set<() => void>();
-  const sockets = new Set<Socket>();
   let received = 0;
   const server = createServer((req, res) => {
     void readBody(req).then((body) => {
@@ -86,20 +85,10 @@ export async function startHookReceiver(): Promise<HookReceiver> {
       res.end(JSON.stringify({ id: `rcpt-${++received}` }));
     });
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      resolve();
-    });
-  });
-  const address = server.address();
-  if (address === null || typeof address !== 'object') throw new Error('hook receiver: no listening address');
+  const stop = stopWithConnections(server);
+  const port = await listenOnLoopback(server, 'hook receiver');
   return {
-    url: (path) => `http://127.0.0.1:${address.port}${path}`,
+    url: (path) => `http://127.0.0.1:${port}${path}`,
     hooks,
     async waitFor(match, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
@@ -119,14 +108,7 @@ export async function startHookReceiver(): Promise<HookReceiver> {
         });
       }
     },
-    stop() {
-      return new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => {
-          resolve();
-        });
-      });
-    },
+    stop,
   };
 }
 
@@ -158,16 +140,9 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     },
   });
   server.on('error', () => undefined);
-  await new Promise<void>((resolve, reject) => {
-    server.server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      resolve();
-    });
-  });
-  const address = server.server.address();
-  if (address === null || typeof address !== 'object') throw new Error('SMTP sink: no listening address');
+  const port = await listenOnLoopback(server.server, 'SMTP sink');
   return {
-    url: `smtp://127.0.0.1:${address.port}`,
+    url: `smtp://127.0.0.1:${port}`,
     get messages() {
       return messages;
     },

@@ -9,6 +9,7 @@ import { createServer, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { Aedes, type AuthenticateError } from 'aedes';
 import { connectAsync } from 'mqtt';
+import { listenOnLoopback } from './loopback-server.js';
 
 export interface TelemetryBrokerOptions {
   /** devices.csv of corpus/generate-dataset.ts. */
@@ -117,15 +118,7 @@ export async function startTelemetryBroker(options: TelemetryBrokerOptions): Pro
     });
   };
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        resolve();
-      });
-    });
-    const address = server.address();
-    if (address === null || typeof address !== 'object') throw new Error('broker: no listening address');
-    const port = address.port;
+    const port = await listenOnLoopback(server, 'broker');
 
     const devices = await readDevices(options.devicesFile, options.maxDevices);
     const gateway = await connectAsync(`mqtt://127.0.0.1:${port}`, {

@@ -4,6 +4,7 @@ import { maskValue } from '../classify/mask-value.js';
 import type { Category } from '../core/category.js';
 import { UsageError } from '../core/errors.js';
 import { decryptText, type PeopleKeys } from '../core/sealed-text.js';
+import { sleep } from '../core/sleep.js';
 import type { Store } from '../store/store.js';
 import { backoffDelay } from '../watch/alert-dispatcher.js';
 import type { IncidentRecord } from './incident.js';
@@ -97,22 +98,6 @@ export function checkCampaign(incident: IncidentRecord, composer: NotificationCo
       `the ${composer.kind} notice of ${incident.ref} is incomplete (${missing.map((m) => m.field).join(', ')}): ` +
         `see leakwatch notice ${incident.ref} --kind ${composer.kind}; set facts with leakwatch incident facts`,
     );
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted === true) {
-      resolve();
-      return;
-    }
-    const done = (): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 function unseal(keys: PeopleKeys, sealed: string): string {

@@ -17,6 +17,7 @@ import { isIP } from 'node:net';
 import { UsageError } from '../core/errors.js';
 import { sanitizeText } from '../core/redact.js';
 import { decryptText } from '../core/sealed-text.js';
+import { sleep } from '../core/sleep.js';
 import type { Store } from '../store/store.js';
 import { DeliveryError } from '../watch/alert-channel.js';
 import { backoffDelay } from '../watch/alert-dispatcher.js';
@@ -467,22 +468,6 @@ function prefetchNext(
   });
   next.catch(() => undefined);
   return next;
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted === true) {
-      resolve();
-      return;
-    }
-    const done = (): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, Math.max(0, ms));
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 async function countByStatus(
